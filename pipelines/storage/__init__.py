@@ -1,0 +1,1 @@
+"""The database: ORM models, engine/session setup, migrations, full-text search, queries."""

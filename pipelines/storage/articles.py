@@ -1,0 +1,206 @@
+"""The write side of articles: lookups the dedup stage needs, and storing one article.
+
+``store_article`` writes the row, its full-text entry and its dedup bands in the caller's
+transaction, so they are committed or rolled back together. It is race-safe by the unique
+index on ``canonical_url`` plus a retry of the whole transaction (``ArticleBatch``): when
+another process inserted the same canonical URL first, the INSERT fails with an
+IntegrityError, the transaction is rolled back, and the retry finds the row and updates it.
+A SAVEPOINT around the INSERT would be the textbook way, but SQLite's Python driver commits
+the transaction when the outermost SAVEPOINT is released, which would break all-or-nothing;
+retrying the transaction works the same on both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Select, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from pipelines.dedup import decode_signature
+from pipelines.storage import search
+from pipelines.storage.models import Article, DedupBand, utcnow
+
+MAX_CANDIDATES = 200  # candidates verified per lookup; real lookups return a handful
+
+# columns an update by canonical URL refreshes; the rest (source, run_id, duplicate_of, cluster,
+# alerted_at, seed_name) belong to the first time the article was stored
+_CONTENT_COLUMNS = (
+    "url", "title", "published", "author", "section", "language", "text", "raw_text", "truncated",
+    "content_hash", "minhash", "relevance", "relevant", "matched_terms", "methods", "fetched_at",
+)
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """What dedup needs to know about a stored article to point at it."""
+
+    id: int
+    duplicate_of_id: int | None
+    cluster: int | None
+
+    @property
+    def original_id(self) -> int:
+        """The article a duplicate of this one duplicates: its own original, never a chain."""
+        return self.duplicate_of_id if self.duplicate_of_id is not None else self.id
+
+    @property
+    def cluster_id(self) -> int:
+        return self.cluster if self.cluster is not None else self.original_id
+
+
+@dataclass(frozen=True)
+class Candidate(ArticleRef):
+    signature: np.ndarray
+    shingle_count: int
+
+
+def _ref_columns() -> tuple[Any, ...]:
+    return Article.id, Article.duplicate_of_id, Article.cluster
+
+
+def find_by_canonical(session: Session, canonical_url: str) -> ArticleRef | None:
+    row = session.execute(select(*_ref_columns()).where(Article.canonical_url == canonical_url)).first()
+    return ArticleRef(*row) if row else None
+
+
+def find_by_content_hash(session: Session, content_hash: str) -> ArticleRef | None:
+    """The first stored article with this exact (normalised) text."""
+    query = select(*_ref_columns()).where(Article.content_hash == content_hash).order_by(Article.id).limit(1)
+    row = session.execute(query).first()
+    return ArticleRef(*row) if row else None
+
+
+@lru_cache(maxsize=4)
+def _band_query(count: int) -> Select[Any]:
+    """The candidate query for ``count`` band keys, built once: constructing 32 OR-ed
+    comparisons costs more than running them, so only the parameters change per lookup."""
+    matching = select(DedupBand.article_id).where(
+        or_(*(and_(DedupBand.band == bindparam(f"b{n}"), DedupBand.key == bindparam(f"k{n}")) for n in range(count)))
+    )
+    return (
+        select(*_ref_columns(), Article.minhash)
+        .where(Article.id.in_(matching))
+        .order_by(Article.id)
+        .limit(MAX_CANDIDATES)
+    )
+
+
+def near_duplicate_candidates(session: Session, band_keys: Sequence[tuple[int, int]]) -> list[Candidate]:
+    """Stored articles sharing at least one LSH band key, earliest first, with their signatures.
+
+    One statement: an OR of (band, key) equalities, each answered by the (band, key) index, so
+    its cost depends on how many articles share a band, not on how many are stored.
+    """
+    if not band_keys:
+        return []
+    params: dict[str, int] = {}
+    for n, (band, key) in enumerate(band_keys):
+        params[f"b{n}"], params[f"k{n}"] = band, key
+    return _candidates(session.execute(_band_query(len(band_keys)), params))
+
+
+def relevant_published_near(session: Session, published: datetime, window: timedelta) -> list[Candidate]:
+    """Relevant originals published within ``window`` of ``published``, with their signatures.
+
+    Other reports of the same meeting share a fifth to a half of their text, where the LSH
+    bands find only some of them; they appear within a day or two of each other, and the
+    relevant articles of a few days are few, so this range on the (relevant, published) index
+    finds the rest at a cost that does not grow with the number of stored articles. No ORDER
+    BY: it would tempt a planner into walking the primary key instead.
+    """
+    query = (
+        select(*_ref_columns(), Article.minhash)
+        .where(
+            Article.relevant.is_(True),
+            Article.published.between(published - window, published + window),
+            Article.duplicate_of_id.is_(None),
+        )
+        .limit(MAX_CANDIDATES)
+    )
+    return _candidates(session.execute(query))
+
+
+def _candidates(rows: Any) -> list[Candidate]:
+    candidates = []
+    for article_id, duplicate_of_id, cluster, minhash in rows:
+        decoded = decode_signature(minhash)
+        if decoded is not None:
+            candidates.append(Candidate(article_id, duplicate_of_id, cluster, *decoded))
+    return candidates
+
+
+def _columns(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Article columns from a pipeline item (a Scrapy ArticleItem or a plain mapping)."""
+    fetched_at: datetime = item.get("fetched_at") or utcnow()
+    text = item.get("text") or ""
+    return {
+        "url": item.get("url") or item["canonical_url"],
+        "title": item.get("title") or "",
+        "published": item.get("published"),
+        "author": item.get("author"),
+        "section": item.get("section"),
+        "language": item.get("language"),
+        "text": text,
+        "raw_text": item.get("raw_text") or text,
+        "truncated": bool(item.get("truncated")),
+        "content_hash": item["content_hash"],
+        "minhash": item.get("minhash"),
+        "relevance": float(item.get("relevance") or 0.0),
+        "relevant": bool(item.get("relevant")),
+        "matched_terms": dict(item.get("matched_terms") or {}),
+        "methods": dict(item.get("methods") or {}),
+        "fetched_at": fetched_at,
+    }
+
+
+def store_article(session: Session, item: Mapping[str, Any], run_id: int | None = None) -> tuple[int, bool]:
+    """Insert the item, or update the article with its canonical URL; returns (article id, inserted).
+
+    Writes the row, the full-text entry and the band keys in ``session``'s transaction, with
+    Core statements (no ORM objects: this runs for every crawled article).
+    An IntegrityError (another process stored the URL meanwhile) is left to the caller, whose
+    retry of the transaction then takes the update path.
+    """
+    columns = _columns(item)
+    known = find_by_canonical(session, item["canonical_url"])
+    if known is None:
+        cluster = item.get("cluster")
+        statement = insert(Article).values(
+            canonical_url=item["canonical_url"],
+            source=item["source"],
+            seed_name=item.get("seed_name"),
+            duplicate_of_id=item.get("duplicate_of"),
+            cluster=cluster,
+            run_id=run_id,
+            **columns,
+        )
+        article_id = session.execute(statement.returning(Article.id)).scalar_one()
+        if cluster is not None:
+            _found_cluster(session, cluster)
+    else:
+        article_id = known.id
+        content = {name: columns[name] for name in _CONTENT_COLUMNS}
+        session.execute(update(Article).where(Article.id == article_id).values(**content))
+    _write_bands(session, article_id, item.get("band_keys") or (), replace=known is not None)
+    search.index_article(session, article_id, columns["title"], columns["text"])
+    return article_id, known is None
+
+
+def _write_bands(session: Session, article_id: int, band_keys: Sequence[tuple[int, int]], replace: bool) -> None:
+    if replace:
+        session.execute(delete(DedupBand).where(DedupBand.article_id == article_id))
+    if band_keys:
+        rows = [{"article_id": article_id, "band": band, "key": key} for band, key in band_keys]
+        session.execute(insert(DedupBand), rows)
+
+
+def _found_cluster(session: Session, cluster: int) -> None:
+    """The first article of a cluster gets its own id as cluster when a second member arrives,
+    so every member of a story, the first included, carries the same ``cluster``."""
+    session.execute(update(Article).where(Article.id == cluster, Article.cluster.is_(None)).values(cluster=cluster))

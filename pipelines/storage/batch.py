@@ -1,0 +1,183 @@
+"""Articles waiting to be written, shared by the dedup and store stages of one crawl.
+
+Writing each article in its own transaction would spend most of the pipeline's time on
+commits (an fsync each on SQLite); a batch writes up to ``size`` articles per transaction
+and is flushed when full, when its oldest article has waited ``max_wait`` seconds, when the
+spider closes (also after SIGTERM/SIGINT, which Scrapy turns into a graceful close), and
+when the dedup stage meets an article that may match one still in the batch — so every
+dedup decision is made against the database alone and always points at a stored id.
+
+A failed batch is retried once (another process may have stored the same canonical URL:
+the retry updates instead of inserting), then written one article per transaction, so one
+bad article costs only itself; each article is all or nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from crawler.db import crawler_database
+from pipelines.dedup import Relation, compare, decode_signature
+from pipelines.storage.articles import store_article
+from pipelines.storage.db import Database
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SIZE = 100
+DEFAULT_MAX_WAIT = 10.0
+
+
+class Stats(Protocol):
+    """The part of Scrapy's stats collector the stages use."""
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+    def set_value(self, key: str, value: Any) -> None: ...
+
+
+def source_key(item: Any, name: str) -> str:
+    return f"qpan/source/{item.get('source')}/{name}"
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    item: Any
+    article_id: int
+    inserted: bool
+
+
+class ArticleBatch:
+    """See the module docstring; ``stats`` receives ``qpan/source/<name>/new`` and ``errors``."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        size: int = DEFAULT_SIZE,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        run_id: int | None = None,
+        stats: Stats | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.database = database
+        self.size = size
+        self.max_wait = max_wait
+        self.run_id = run_id
+        self.stats = stats
+        self.clock = clock
+        self._items: list[Any] = []
+        self._urls: set[str] = set()
+        self._hashes: set[str] = set()
+        self._bands: dict[tuple[int, int], list[Any]] = {}
+        self._oldest: float | None = None
+        self.inserted = 0  # rows this batch inserted (not updated) so far
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def holds_match_for(self, item: Any) -> bool:
+        """True if a waiting article has the item's canonical URL or text hash, or shares a band
+        key with it and is similar enough to matter (a duplicate or the same story). Articles on
+        one theme share a band now and then without being alike; flushing for those would make
+        batches needlessly small."""
+        if item.get("canonical_url") in self._urls or item.get("content_hash") in self._hashes:
+            return True
+        mine = decode_signature(item.get("minhash"))
+        if mine is None:
+            return False
+        for other in {id(o): o for key in item.get("band_keys") or () for o in self._bands.get(key, ())}.values():
+            theirs = decode_signature(other.get("minhash"))
+            if theirs is not None and compare(*mine, *theirs).relation is not Relation.UNRELATED:
+                return True
+        return False
+
+    def add(self, item: Any) -> list[StoredArticle]:
+        """Queue the item; returns what a flush this triggered stored (usually nothing)."""
+        self._items.append(item)
+        self._urls.add(item["canonical_url"])
+        self._hashes.add(item["content_hash"])
+        for key in item.get("band_keys") or ():
+            self._bands.setdefault(key, []).append(item)
+        if self._oldest is None:
+            self._oldest = self.clock()
+        if len(self._items) >= self.size or self.clock() - self._oldest >= self.max_wait:
+            return self.flush()
+        return []
+
+    def flush(self) -> list[StoredArticle]:
+        items = self._items
+        self._items, self._oldest = [], None
+        self._urls, self._hashes, self._bands = set(), set(), {}
+        if not items:
+            return []
+        try:
+            stored = self._write(items)
+        except SQLAlchemyError as exc:
+            logger.warning("storing a batch of %d articles failed (%s); storing them one by one", len(items), exc)
+            stored = []
+            for item in items:
+                try:
+                    stored.extend(self._write([item]))
+                except SQLAlchemyError as item_exc:
+                    self._failed(item, item_exc)
+        self.inserted += sum(entry.inserted for entry in stored)
+        self._count(stored)
+        return stored
+
+    def _write(self, items: list[Any]) -> list[StoredArticle]:
+        """All items in one transaction, retried once after an IntegrityError: another process
+        inserted one of the canonical URLs meanwhile, and the retry updates its row instead."""
+        try:
+            return self._transaction(items)
+        except IntegrityError:
+            return self._transaction(items)
+
+    def _transaction(self, items: list[Any]) -> list[StoredArticle]:
+        with self.database.session() as session:
+            stored = []
+            for item in items:
+                article_id, inserted = store_article(session, item, self.run_id)
+                stored.append(StoredArticle(item, article_id, inserted))
+            return stored
+
+    def _failed(self, item: Any, exc: SQLAlchemyError) -> None:
+        logger.error("could not store %s: %s", item.get("canonical_url"), exc)
+        if self.stats is not None:
+            self.stats.inc_value(source_key(item, "errors"))
+            self.stats.set_value(source_key(item, "error_text"), f"storing failed: {exc.__class__.__name__}")
+
+    def _count(self, stored: list[StoredArticle]) -> None:
+        if self.stats is None:
+            return
+        for entry in stored:
+            if entry.inserted and entry.item.get("duplicate_of") is None:
+                self.stats.inc_value(source_key(entry.item, "new"))
+
+
+_ATTRIBUTE = "_qpan_article_batch"
+
+
+def crawler_batch(crawler: Crawler) -> ArticleBatch:
+    """The one batch of a crawler, shared by its dedup and store stages (created by whichever
+    asks first), on the crawler's shared database handle."""
+    batch: ArticleBatch | None = getattr(crawler, _ATTRIBUTE, None)
+    if batch is None:
+        settings = crawler.settings
+        batch = ArticleBatch(
+            crawler_database(crawler),
+            size=settings.getint("QPAN_STORE_BATCH_SIZE", DEFAULT_SIZE),
+            max_wait=settings.getfloat("QPAN_STORE_MAX_WAIT", DEFAULT_MAX_WAIT),
+            run_id=settings.get("QPAN_RUN_ID"),
+            stats=crawler.stats,
+        )
+        setattr(crawler, _ATTRIBUTE, batch)
+    return batch

@@ -1,0 +1,54 @@
+"""Bring a database to the newest schema with Alembic, the way ``qpan init`` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from pipelines.storage.db import Database
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(database: Database) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", database.url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database: Database) -> tuple[str | None, str]:
+    """Upgrade to head; returns (revision before, revision after)."""
+    config = alembic_config(database)
+    with database.engine.begin() as connection:
+        before = MigrationContext.configure(connection).get_current_revision()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    return before, head or ""
+
+
+def current_revision(database: Database) -> str | None:
+    with database.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(database: Database) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate filter: tables not described by the models are left alone.
+
+    The full-text tables are created by hand per backend; ``scheduler_jobs`` belongs to
+    APScheduler's job store, which creates it itself.
+    """
+    if type_ == "table" and name is not None:
+        return not name.startswith("article_search") and name != "scheduler_jobs"
+    if type_ == "index" and name is not None:
+        return not name.startswith("ix_article_search")
+    return True

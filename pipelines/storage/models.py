@@ -1,0 +1,216 @@
+"""SQLAlchemy ORM models: the one schema that SQLite and PostgreSQL both run.
+
+Schema changes go through Alembic (``pipelines/storage/migrations``); ``qpan init``
+upgrades to head, so a user never runs a manual migration step.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+SEED_SOURCE = "seeds"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """Timezone-aware on both backends: SQLite stores UTC and gives it back with its offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a timezone-aware column")
+        return value.astimezone(UTC) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: AwareDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    # "newest first" everywhere means this expression; the index lets a listing stop after LIMIT rows
+    __table_args__ = (
+        Index("ix_articles_newest", func.coalesce(text("published"), text("fetched_at"))),
+        # dedup's same-story window: relevant articles published within a few days (migration 0002)
+        Index("ix_articles_relevant_published", "relevant", "published"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    seed_name: Mapped[str | None] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[datetime | None] = mapped_column(index=True)
+    author: Mapped[str | None] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    raw_text: Mapped[str] = mapped_column(Text, default="")
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    relevance: Mapped[float] = mapped_column(Float, default=0.0)
+    relevant: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    matched_terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    methods: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    cluster: Mapped[int | None] = mapped_column(Integer, index=True)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    alerted_at: Mapped[datetime | None] = mapped_column()
+
+    duplicate_of: Mapped[Article | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+
+    @property
+    def is_seed(self) -> bool:
+        return self.source == SEED_SOURCE
+
+
+class DedupBand(Base):
+    """One LSH band key of an article's MinHash: candidates are found by indexed equality."""
+
+    __tablename__ = "dedup_bands"
+    __table_args__ = (Index("ix_dedup_bands_key", "band", "key"),)
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger)
+
+
+class SeenUrl(Base):
+    """URLs fetched that did not become articles (dropped), so they are not fetched again."""
+
+    __tablename__ = "seen_urls"
+
+    canonical_url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(64))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HttpCache(Base):
+    """Validators of feeds and sitemaps, for conditional requests (ETag / Last-Modified)."""
+
+    __tablename__ = "http_cache"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(32), default="running")  # running ok partial failed timed_out
+    trigger: Mapped[str] = mapped_column(String(32), default="cli")  # cli scheduler demo
+    pid: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    sources: Mapped[list[RunSource]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="RunSource.source"
+    )
+
+
+class RunSource(Base):
+    """Figures of one source in one run: what `qpan crawl` prints at the end and `qpan runs` lists."""
+
+    __tablename__ = "run_sources"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    extracted: Mapped[int] = mapped_column(Integer, default=0)
+    relevant: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_seen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # article links already known
+    not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # feeds/sitemaps answering 304
+    dropped: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {reason: count}
+    reached: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_text: Mapped[str | None] = mapped_column(Text)
+
+    run: Mapped[CrawlRun] = relationship(back_populates="sources")
+
+    @property
+    def yielded_articles(self) -> bool:
+        """Did the source point at any article, new or already known, or say its feeds were unchanged?
+
+        A quiet source in an incremental crawl extracts nothing new yet is healthy; one whose
+        feeds and listings lead nowhere (stale URLs, changed markup) is not.
+        """
+        return self.extracted > 0 or self.skipped_seen > 0 or self.not_modified > 0
+
+
+class SourceHealth(Base):
+    __tablename__ = "source_health"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_run_at: Mapped[datetime | None] = mapped_column()
+    last_success_at: Mapped[datetime | None] = mapped_column()
+    last_error_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    total_articles: Mapped[int] = mapped_column(Integer, default=0)
+    last_articles: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_empty: Mapped[int] = mapped_column(Integer, default=0)
+    alert_state: Mapped[str] = mapped_column(String(16), default="ok")  # ok | alerted
+    discovered: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {feeds: [...], sitemaps: [...]}
+
+
+class AlertDelivery(Base):
+    """The outbox: one row per (message, channel), written before anything is sent."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("dedup_key", "channel", name="uq_alert_deliveries_key_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # article | health | test
+    dedup_key: Mapped[str] = mapped_column(String(300))  # e.g. article:42, health:vnexpress:down:3
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(64))  # stable hash of the Apprise URL
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending sent failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))

@@ -1,0 +1,3 @@
+from qpan.cli import main
+
+main()

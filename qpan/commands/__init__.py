@@ -1,0 +1,7 @@
+"""One module a command; each exposes ``register(app)``. The order here is the order of ``qpan --help``."""
+
+from __future__ import annotations
+
+from qpan.commands import alerts, articles, crawl, demo, export, extract, init, runs, scheduler, show, sources
+
+COMMAND_MODULES = [init, crawl, articles, show, runs, sources, extract, scheduler, alerts, export, demo]

@@ -1,0 +1,45 @@
+"""``qpan articles``: stored articles, newest first; relevant ones unless ``--all``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pipelines.storage.queries import ArticleFilter, list_articles
+from qpan.commands.options import FormatOption, SinceOption, SourceOption
+from qpan.context import AppContext
+from qpan.output import Format, article_json, emit
+
+TABLE_COLUMNS = ["id", "published", "source", "relevance", "duplicate_of", "title"]
+
+
+def articles(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="Include articles below the relevance threshold.")] = False,
+    since: SinceOption = None,
+    source: SourceOption = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-q", help="Full-text search; diacritics optional.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="At most N articles (0: no limit).")] = 50,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """List stored articles, newest first."""
+    app: AppContext = ctx.obj
+    database = app.ready_database()
+    flt = ArticleFilter(
+        include_irrelevant=all_, since=since, sources=tuple(source or ()), search=search, limit=limit or None
+    )
+    with database.session() as session:
+        found = list_articles(session, flt)
+        rows = [article_json(article, with_text=fmt is not Format.table) for article in found]
+    if fmt is Format.table:
+        for row in rows:
+            row["published"] = (row["published"] or "")[:16].replace("T", " ")
+    columns = TABLE_COLUMNS if fmt is Format.table else [*TABLE_COLUMNS[:-1], "title", "url", "relevant", "cluster"]
+    emit(rows, columns, fmt, title=None if rows else "no articles match")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("articles")(articles)

@@ -1,0 +1,77 @@
+"""``qpan crawl``: one crawl run now, a per-source summary at the end, exit 0 only if every source answered."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from qpan.commands.options import SourceOption
+from qpan.context import AppContext
+from qpan.output import Format, emit, stderr_console
+
+if TYPE_CHECKING:
+    from crawler.run import RunResult
+
+COLUMNS = ["source", "reached", "fetched", "extracted", "relevant", "new", "duplicates", "dropped", "errors"]
+
+
+def summary_rows(result: RunResult) -> list[dict[str, object]]:
+    return [
+        {
+            "source": figure.source,
+            "reached": figure.reached,
+            "fetched": figure.fetched,
+            "extracted": figure.extracted,
+            "relevant": figure.relevant,
+            "new": figure.new,
+            "duplicates": figure.duplicates,
+            "dropped": figure.dropped_total,
+            "dropped_by_reason": figure.dropped,
+            "errors": figure.errors,
+            "error": figure.error_text,
+        }
+        for figure in result.sources
+    ]
+
+
+def after_run(app: AppContext, result: RunResult) -> None:
+    """Hook run after every CLI crawl: queue and send the run's alerts (outbox)."""
+    from scheduler.alerts import dispatch_after_run
+
+    alerts = dispatch_after_run(app.ready_database(), app.config, result.run_id)
+    if alerts.channels:
+        stderr_console().print(alerts.summary())
+
+
+def crawl(
+    ctx: typer.Context,
+    source: SourceOption = None,
+    since: Annotated[
+        int | None,
+        typer.Option("--since", min=0, metavar="DAYS", help="Skip feed/sitemap entries older than DAYS (0: no limit)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """One crawl run now; prints fetched/extracted/relevant/new/duplicates/dropped/errors per source."""
+    from crawler.run import run_crawl  # Scrapy and Twisted load only when a crawl runs
+
+    app: AppContext = ctx.obj
+    result = run_crawl(app.config, sources=source, since_days=since, trigger="cli", progress=not quiet)
+    emit(summary_rows(result), COLUMNS, Format.table, title=f"crawl run {result.run_id}: {result.status}")
+    console = stderr_console()
+    for figure in result.sources:
+        if figure.error_text:
+            state = "not reached" if not figure.reached else f"{figure.errors} error(s), last"
+            console.print(f"{figure.source}: {state}: {figure.error_text}", soft_wrap=True, markup=False)
+    if result.error:
+        console.print(f"run {result.run_id}: {result.error}", soft_wrap=True, markup=False)
+    unreached = [figure.source for figure in result.sources if not figure.reached]
+    if unreached:
+        console.print(f"not reached: {', '.join(unreached)}", soft_wrap=True, markup=False)
+    after_run(app, result)
+    raise typer.Exit(result.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("crawl")(crawl)

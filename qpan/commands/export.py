@@ -1,0 +1,72 @@
+"""``qpan export``: relevant articles as JSON Lines, CSV or an Atom feed, to stdout or a file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from pipelines.storage.queries import ArticleFilter, articles_query
+from qpan.commands.options import SinceOption, SourceOption
+from qpan.context import AppContext
+from qpan.output import article_json, stderr_console
+
+CSV_COLUMNS = [
+    "id", "url", "canonical_url", "source", "title", "published", "author", "relevance", "relevant",
+    "matched_terms", "duplicate_of", "cluster", "fetched_at", "text",
+]
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    atom = "atom"
+
+
+def _write_rows(rows: list[dict[str, Any]], fmt: ExportFormat, stream: IO[str]) -> None:
+    if fmt is ExportFormat.jsonl:
+        for row in rows:
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    writer = csv.DictWriter(stream, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "matched_terms": json.dumps(row["matched_terms"], ensure_ascii=False)})
+
+
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="jsonl, csv or atom.")] = ExportFormat.jsonl,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")] = None,
+    since: SinceOption = None,
+    source: SourceOption = None,
+    include_seeds: Annotated[bool, typer.Option("--include-seeds", help="Also export the seed articles.")] = False,
+) -> None:
+    """Export relevant articles (newest first)."""
+    from scheduler.atom import write_atom
+
+    app: AppContext = ctx.obj
+    database = app.ready_database()
+    flt = ArticleFilter(since=since, sources=tuple(source or ()), include_seeds=include_seeds, limit=None)
+    with database.session() as session:
+        articles = list(session.scalars(articles_query(flt, session)).unique())
+        if fmt is ExportFormat.atom:
+            write_atom(articles, output if output else sys.stdout.buffer)
+        else:
+            rows = [article_json(article) for article in articles]
+            if output:
+                with output.open("w", encoding="utf-8", newline="") as stream:
+                    _write_rows(rows, fmt, stream)
+            else:
+                _write_rows(rows, fmt, sys.stdout)
+    if output:
+        stderr_console().print(f"exported {len(articles)} articles to {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)

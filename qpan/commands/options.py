@@ -1,0 +1,43 @@
+"""Option types shared by several commands, so each is spelled and parsed one way."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+import typer
+
+from qpan.output import VIETNAM, Format
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+
+
+def parse_since(text: str) -> datetime:
+    """``--since`` as a date (2025-01-31), a datetime (ISO 8601), or an age (7d, 12h)."""
+    text = text.strip()
+    units = {"d": "days", "h": "hours", "w": "weeks"}
+    if text[:-1].isdigit() and text[-1:] in units:
+        return datetime.now(VIETNAM) - timedelta(**{units[text[-1]]: int(text[:-1])})
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (2025-01-31), datetime or age (7d, 12h)") from None
+    if len(text) == 10:
+        moment = datetime.combine(date.fromisoformat(text), time.min)
+    return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)
+
+
+SinceOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--since",
+        parser=parse_since,
+        metavar="DATE",
+        help="Only articles published (or fetched, if undated) since DATE: 2025-01-31, ISO datetime, or 7d.",
+    ),
+]
+SourceOption = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+]

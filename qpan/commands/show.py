@@ -1,0 +1,94 @@
+"""``qpan show ID``: one article with why it matched, what it duplicates, and its text."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from pipelines.relevance import ThemeProfile
+from pipelines.storage.models import Article
+from qpan.commands.options import FormatOption
+from qpan.context import AppContext
+from qpan.errors import UserError
+from qpan.output import Format, article_json, duplicate_label, print_json, stdout_console
+
+
+def _related(session: Session, article: Article) -> tuple[list[Article], list[Article]]:
+    """Articles that duplicate this one, and other members of its cluster."""
+    duplicates = list(session.scalars(select(Article).where(Article.duplicate_of_id == article.id)))
+    cluster: list[Article] = []
+    if article.cluster is not None:
+        cluster = list(
+            session.scalars(
+                select(Article).where(
+                    or_(Article.cluster == article.cluster, Article.id == article.cluster),
+                    Article.id != article.id,
+                )
+            )
+        )
+    return duplicates, cluster
+
+
+def _metadata_table(article: Article) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    label = duplicate_label(article)
+    rows = [
+        ("id", str(article.id)),
+        ("title", article.title),
+        ("source", article.source + (f" (seed {article.seed_name})" if article.seed_name else "")),
+        ("url", article.url),
+        ("canonical", article.canonical_url),
+        ("published", article.published.isoformat() if article.published else "unknown"),
+        ("author", article.author or ""),
+        ("fetched", article.fetched_at.isoformat() if article.fetched_at else ""),
+        ("relevance", f"{article.relevance:.2f} ({'relevant' if article.relevant else 'not relevant'})"),
+        ("matched", ", ".join(f"{t} ×{n}" for t, n in (article.matched_terms or {}).items()) or "nothing"),
+        ("duplicate of", "—" if label is None else str(label)),
+        ("cluster", "—" if article.cluster is None else str(article.cluster)),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def show(
+    ctx: typer.Context,
+    article_id: Annotated[int, typer.Argument(metavar="ID", help="Article id (see `qpan articles`).")],
+    fmt: FormatOption = Format.table,
+) -> None:
+    """One article: metadata, relevance with the matched terms, duplicate links, text."""
+    app: AppContext = ctx.obj
+    database = app.ready_database()
+    with database.session() as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            raise UserError(f"no article with id {article_id}")
+        duplicates, cluster = _related(session, article)
+        data = article_json(article)
+        data["duplicates"] = [{"id": a.id, "source": a.source, "title": a.title} for a in duplicates]
+        data["cluster_members"] = [{"id": a.id, "source": a.source, "title": a.title} for a in cluster]
+        data["extraction_methods"] = article.methods or {}
+        data["explanation"] = ThemeProfile.load(app.config.topic).score(article.title, article.text).explain()
+        if fmt is not Format.table:
+            print_json(data)
+            return
+        console = stdout_console()
+        console.print(_metadata_table(article))
+        console.print(f"why: {data['explanation']}", markup=False)
+        for heading, members in (("republished as", duplicates), ("same story", cluster)):
+            if members:
+                console.print(f"[bold]{heading}[/bold]")
+                for member in members:
+                    console.print(f"  #{member.id} [{member.source}] {member.title}", markup=False)
+        console.print(Panel(article.text or "(no text)", title=article.title, title_align="left"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("show")(show)

@@ -1,0 +1,1 @@
+"""The user's seed articles: the theme's definition and the dedup baseline (see manifest.toml)."""
