@@ -1,0 +1,1 @@
+"""The Scrapy project: source registry, spiders, extraction and crawl-side middlewares."""

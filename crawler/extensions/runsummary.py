@@ -1,0 +1,109 @@
+"""At spider close: the run's per-source figures into ``run_sources`` and ``source_health``.
+
+The figures are the contract's ``qpan/source/<name>/...`` stats, counted where each is
+known (responses and errors by ``SourceAccounting``, drops/relevant/new by the stages).
+When ``scrapy crawl`` runs without ``qpan crawl`` (no QPAN_RUN_ID), the extension opens
+and closes a run row of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from sqlalchemy.orm import Session
+
+from crawler import meta
+from crawler.db import crawler_database
+from crawler.summary import SourceFigures, figures_from_stats, run_status
+from pipelines.storage.db import Database
+from pipelines.storage.migrate import current_revision
+from pipelines.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
+
+
+def record_figures(
+    session: Session, run_id: int, figures: list[SourceFigures], discovered: dict[str, dict[str, Any]]
+) -> None:
+    """Store one run's figures and roll them into each source's health record."""
+    now = utcnow()
+    for figure in figures:
+        session.merge(RunSource(run_id=run_id, **figure.as_row()))
+        health = session.get(SourceHealth, figure.source) or SourceHealth(
+            source=figure.source, runs=0, total_articles=0, consecutive_failures=0, consecutive_empty=0
+        )
+        health.last_run_at = now
+        health.runs += 1
+        health.last_articles = figure.new
+        health.total_articles += figure.new
+        if figure.reached:
+            health.last_success_at = now
+            health.consecutive_failures = 0
+            pointed_somewhere = figure.extracted or figure.skipped_seen or figure.not_modified
+            health.consecutive_empty = 0 if pointed_somewhere else health.consecutive_empty + 1
+        else:
+            health.consecutive_failures += 1
+        if figure.error_text:
+            health.last_error_at = now
+            health.last_error = figure.error_text
+        session.add(health)
+    record_discoveries(session, discovered)
+
+
+def record_discoveries(session: Session, discovered: dict[str, dict[str, Any]]) -> None:
+    """What discovery found per source, shown by ``qpan sources --discover NAME``."""
+    for name, found in discovered.items():
+        health = session.get(SourceHealth, name) or SourceHealth(source=name)
+        health.discovered = found
+        session.add(health)
+
+
+class RunSummary:
+    def __init__(self, crawler: Crawler, database: Database) -> None:
+        self.crawler = crawler
+        self.database = database
+        self.run_id: int | None = crawler.settings.get("QPAN_RUN_ID")
+        self.own_run = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunSummary:
+        extension = cls(crawler, crawler_database(crawler))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        if getattr(spider, "discover_only", False):
+            return
+        if self.run_id is not None or current_revision(self.database) is None:
+            return
+        with self.database.session() as session:
+            run = CrawlRun(trigger="scrapy", pid=os.getpid())
+            session.add(run)
+            session.flush()
+            self.run_id = run.id
+        self.own_run = True
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats.get_stats()
+        names = list(getattr(spider, "sources", {}))
+        discovered = {
+            name: stats[meta.stat_key(name, "discovered")]
+            for name in names
+            if meta.stat_key(name, "discovered") in stats
+        }
+        if getattr(spider, "discover_only", False):
+            with self.database.session() as session:
+                record_discoveries(session, discovered)
+            return
+        if self.run_id is None:
+            return
+        figures = figures_from_stats(stats, names)
+        with self.database.session() as session:
+            record_figures(session, self.run_id, figures, discovered)
+            if self.own_run:
+                run = session.get(CrawlRun, self.run_id)
+                if run is not None:
+                    run.status = run_status(figures, reason)
+                    run.finished_at = utcnow()

@@ -1,0 +1,203 @@
+"""Article extraction: one saved or fetched page in, one ArticleItem out.
+
+For every field the methods are tried in trust order (site selectors from the registry,
+JSON-LD, OpenGraph, other `<meta>`, `<time>`, date lines, layout heuristics) through
+ArticleLoader, whose input processors reject unusable values, so a broken JSON-LD date
+falls through to the next method instead of ending up stored. ``methods`` records which
+method produced each field, for debugging (`qpan extract` shows it).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import lxml.html
+from lxml.etree import ParserError
+from lxml.html import HtmlElement
+from parsel import Selector
+
+from crawler import loaders  # module import: crawler.loaders itself imports crawler.extraction.dates
+from crawler.extraction import generic, metadata
+from crawler.extraction.dates import VIETNAM
+from crawler.extraction.encoding import decode_html
+from crawler.items import ArticleItem
+from crawler.urls import canonicalize_url
+from qpan.config import Selectors
+
+__all__ = ["extract_article", "guess_language", "is_article_page", "parse_html"]
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_VIETNAMESE_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
+_NON_LETTERS = re.compile(r"[\W\d_]+")  # deleting runs of these is cheaper than listing every letter
+_VIETNAMESE_SHARE = 0.04
+_LANGUAGE_SAMPLE = 2000
+_METADATA_FIELDS = ("title", "published", "author", "section", "canonical_url", "language")
+_SELECTOR_FIELDS = ("title", "published", "author", "section")
+_SELECTOR_NAMES = {"published": "date"}  # item field -> qpan.config.Selectors attribute
+_UNDATED_ARTICLE_CHARS = 800
+_UNDATED_MIN_PARAGRAPHS = 3
+_PARAGRAPH_CHARS = 80
+
+
+def parse_html(text: str) -> HtmlElement | None:
+    """Parse a decoded page once; the same tree serves metadata, selectors and the body scorer."""
+    text = _XML_DECLARATION.sub("", text, count=1)
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text)
+    except (ParserError, ValueError):
+        return None
+
+
+def guess_language(text: str) -> str | None:
+    """ "vi" when enough letters carry Vietnamese-only diacritics; None when unsure."""
+    sample = text[:_LANGUAGE_SAMPLE]
+    letters = len(_NON_LETTERS.sub("", sample))
+    if letters < 20:
+        return None
+    return "vi" if len(_VIETNAMESE_LETTERS.findall(sample)) / letters >= _VIETNAMESE_SHARE else None
+
+
+def _load_field(
+    loader: loaders.ArticleLoader, field: str, offers: list[tuple[str, Any]], methods: dict[str, str]
+) -> None:
+    """Offer candidates method by method; the first that survives the input processors wins."""
+    for method, values in offers:
+        found = values() if callable(values) else values
+        if not found:
+            continue  # most methods find nothing on a given page: skip the loader's processor machinery
+        loader.add_value(field, found)
+        if loader.get_collected_values(field):
+            methods[field] = method
+            return
+
+
+def _selector_offers(selector: Selector, selectors: Selectors | None, field: str) -> list[tuple[str, Any]]:
+    query = getattr(selectors, _SELECTOR_NAMES.get(field, field), None) if selectors else None
+    return [("selector", lambda: selector.css(query).getall())] if query else []
+
+
+def _selected_body(selector: Selector, selectors: Selectors | None) -> str | None:
+    if not selectors or not selectors.body:
+        return None
+    found = selector.css(selectors.body)
+    for unwanted in selectors.remove:
+        found.css(unwanted).drop()
+    return "\n".join(found.getall()) or None
+
+
+def _jsonld_body(text: str | None) -> str | None:
+    if not text:
+        return None
+    paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
+    return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) or None
+
+
+def _trafilatura_body(page: str, url: str) -> str | None:
+    import trafilatura
+
+    found = trafilatura.extract(page, url=url, output_format="html", include_comments=False)
+    if not found:
+        return None
+    tree = lxml.html.document_fromstring(found)
+    body = tree.find("body")
+    return lxml.html.tostring(body if body is not None else tree, encoding="unicode")
+
+
+def _body_offers(
+    root: HtmlElement,
+    page: str,
+    url: str,
+    selector: Selector,
+    selectors: Selectors | None,
+    facts: dict[str, Any],
+    title: Callable[[], str | None],
+) -> list[tuple[str, Any]]:
+    """Body candidates; each is kept only if it holds enough text, else the next is tried."""
+
+    def usable(fragment: str | None) -> list[str]:
+        if fragment and len(generic.body_text(fragment)) >= generic.MIN_BODY_CHARS:
+            return [fragment]
+        return []
+
+    return [
+        ("selector", lambda: usable(_selected_body(selector, selectors))),
+        ("generic", lambda: usable(generic.extract_body(root, title=title()))),
+        ("jsonld", lambda: usable(_jsonld_body(facts.get("jsonld_body")))),
+        ("trafilatura", lambda: usable(_trafilatura_body(page, url))),
+    ]
+
+
+def extract_article(
+    body: bytes | str,
+    url: str,
+    *,
+    source: str,
+    declared_encoding: str | None = None,
+    selectors: Selectors | None = None,
+    reference: datetime | None = None,
+) -> ArticleItem:
+    """Extract one article page into an ArticleItem (url, canonical_url, title, published, ...).
+
+    ``declared_encoding`` is the HTTP charset; ``selectors`` are the source's registry
+    selectors; ``reference`` dates year-less date lines (default: now). A page that
+    cannot be parsed yields an item with an empty body, for the clean stage to drop.
+    """
+    fetched_at = datetime.now(UTC)
+    page = body if isinstance(body, str) else decode_html(body, declared_encoding)[0]
+    root = parse_html(page)
+    methods: dict[str, str] = {}
+    reference = reference or fetched_at
+    loader = loaders.ArticleLoader(url=url, reference=reference)
+    loader.add_value("url", url)
+    loader.add_value("source", source)
+    loader.add_value("fetched_at", fetched_at)
+    if root is None:
+        loader.add_value("canonical_url", url)
+        item = loader.load_item()
+        item["body_html"] = ""
+        item["methods"] = {"canonical_url": "url"}
+        return item
+
+    candidates, facts = metadata.collect(root, url, reference.astimezone(VIETNAM).date())
+    loader.context["site_name"] = facts["site_name"]
+    selector = Selector(root=root, type="html")
+    loader.selector = selector
+    for field in _METADATA_FIELDS:
+        offers = _selector_offers(selector, selectors, field) if field in _SELECTOR_FIELDS else []
+        _load_field(loader, field, offers + candidates.get(field, []), methods)
+    offers = _body_offers(root, page, url, selector, selectors, facts, lambda: loader.get_output_value("title"))
+    _load_field(loader, "body_html", offers, methods)
+
+    item = loader.load_item()
+    if "canonical_url" not in item:
+        item["canonical_url"] = canonicalize_url(url)
+        methods["canonical_url"] = "url"
+    guessed = guess_language(generic.body_text(item.get("body_html", "")) or item.get("title", ""))
+    if guessed and item.get("language") != guessed:
+        item["language"] = guessed
+        methods["language"] = "heuristic"
+    item.setdefault("body_html", "")
+    item["methods"] = methods
+    return item
+
+
+def is_article_page(item: ArticleItem) -> bool:
+    """Whether an extracted page is an article rather than a listing, tag or home page.
+
+    Spiders use it for links they could not classify by URL: a dated page with a title
+    and a real body is an article; an undated one needs a longer body made of real
+    paragraphs (a listing's link texts are short lines).
+    """
+    if not item.get("title"):
+        return False
+    text = generic.body_text(item.get("body_html") or "")
+    if item.get("published") is not None:
+        return len(text) >= generic.MIN_BODY_CHARS
+    paragraphs = [line for line in text.splitlines() if len(line) >= _PARAGRAPH_CHARS]
+    return len(text) >= _UNDATED_ARTICLE_CHARS and len(paragraphs) >= _UNDATED_MIN_PARAGRAPHS

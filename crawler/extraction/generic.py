@@ -1,0 +1,287 @@
+"""Generic main-text extraction: find the block of the page where the paragraphs are.
+
+A lean readability-style scorer on the already-parsed lxml tree: every paragraph-like
+element scores by its length and commas, the score flows to its parent and grandparent,
+link-heavy containers are discounted, and the best container plus its paragraph-like
+siblings is the article body. It runs on every page a crawl fetches, so it avoids
+anything quadratic and a second parse; trafilatura is only the fallback when this
+finds too little (see extract_article).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+MIN_BODY_CHARS = 200
+_MIN_PARAGRAPH_CHARS = 25
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "form",
+    "nav",
+    "footer",
+    "aside",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "svg",
+    "template",
+    "link",
+    "meta",
+    "object",
+    "embed",
+    "canvas",
+    "header",
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "table",
+        "tbody",
+        "tr",
+        "td",
+        "th",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "figure",
+        "figcaption",
+        "dl",
+        "dt",
+        "dd",
+        "main",
+        "hr",
+    }
+)
+_PARAGRAPH_TAGS = ("p", "td", "pre", "blockquote", "div", "li", "h2", "h3")
+# Always boilerplate, whatever else the class says.
+# The patterns are matched against the lower-cased hint (re.IGNORECASE makes them ~4x slower).
+_HARD_NEGATIVE = re.compile(
+    r"comment|binh-?luan|share|sharing|social|breadcrumb|(?:^|[\s_-])ads?(?:$|[\s_-])|advert|quang-?cao|"
+    r"related|lien-?quan|tin-?khac|xem-?them|read-?more|(?:^|[\s_-])tags?(?:$|[\s_-])|keyword|popup|modal|"
+    r"newsletter|subscribe|rating|print-?btn|hotline|copyright",
+)
+# Boilerplate unless it holds a lot of unlinked text (vnexpress wraps the article in "sidebar-1").
+_SOFT_NEGATIVE = re.compile(
+    r"sidebar|side-bar|footer|menu|nav|banner|widget|most-?read|xem-?nhieu|doc-?nhieu|tin-?moi|box-?news|"
+    r"list-?news|morenews|other|author-?box|toolbar|slide|top-?news|event",
+)
+_POSITIVE = re.compile(r"article|content|detail|body|entry|post|main|story|text|noi-?dung|chi-?tiet|fck|cms")
+_SOFT_KEEP_CHARS = 300
+_LINK_LIST_MAX_CHARS = 400
+_SOFT_KEEP_LINK_DENSITY = 0.3
+_CLASS_WEIGHT = 25.0
+_LINK_TEXT = etree.XPath(".//a//text()")
+# only elements with a class or id can be judged by their hint; the XPath skips the rest in C
+_HINTED = etree.XPath(".//*[@class or @id]")
+
+
+def _hint(element: HtmlElement) -> str:
+    return f"{element.get('class', '')} {element.get('id', '')}"
+
+
+@lru_cache(maxsize=8192)
+def _judge(hint: str) -> tuple[bool, bool, bool]:
+    """(hard negative, soft negative, positive) for a class/id hint; cached because a site's
+    pages share their class names, so a crawl sees the same few hundred hints again and again."""
+    lowered = hint.lower()
+    return (
+        bool(_HARD_NEGATIVE.search(lowered)),
+        bool(_SOFT_NEGATIVE.search(lowered)),
+        bool(_POSITIVE.search(lowered)),
+    )
+
+
+def text_length(element: HtmlElement) -> int:
+    """Characters of text, surrounding whitespace excluded (inner runs count: cheap and close enough)."""
+    return len(element.text_content().strip())
+
+
+def link_density(element: HtmlElement) -> float:
+    """Share of an element's text that sits inside links: navigation is nearly all link."""
+    total = len(element.text_content())
+    if not total:
+        return 1.0
+    linked = sum(len(text) for text in _LINK_TEXT(element))
+    return min(1.0, linked / total)
+
+
+def _prune(root: HtmlElement) -> None:
+    etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
+    doomed = []
+    for element in _HINTED(root):
+        hint = _hint(element)
+        if hint == " ":
+            continue
+        hard, soft, positive = _judge(hint)
+        if hard:
+            doomed.append(element)
+        elif soft and not positive:
+            length = text_length(element)
+            if length < _SOFT_KEEP_CHARS or link_density(element) > _SOFT_KEEP_LINK_DENSITY:
+                doomed.append(element)
+        elif "display:none" in element.get("style", "").replace(" ", ""):
+            doomed.append(element)
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
+def _is_paragraph(element: HtmlElement) -> bool:
+    if element.tag != "div":
+        return True
+    return not any(isinstance(child.tag, str) and child.tag in _BLOCK_TAGS for child in element)
+
+
+def _score(root: HtmlElement) -> dict[HtmlElement, float]:
+    scores: dict[HtmlElement, float] = {}
+    for element in root.iter(*_PARAGRAPH_TAGS):
+        if not _is_paragraph(element):
+            continue
+        text = element.text_content().strip()
+        if len(text) < _MIN_PARAGRAPH_CHARS:
+            continue
+        points = 1 + text.count(",") + min(len(text) // 100, 3)
+        ancestor = element.getparent()
+        for divider in (1.0, 2.0, 3.0):
+            if ancestor is None or ancestor.tag in ("html", "body"):
+                break
+            if ancestor not in scores:
+                _, soft, positive = _judge(_hint(ancestor))
+                scores[ancestor] = _CLASS_WEIGHT * (positive - soft) + (
+                    5.0 if ancestor.tag in ("article", "div", "section", "main") else 0.0
+                )
+            scores[ancestor] += points / divider
+            ancestor = ancestor.getparent()
+    return scores
+
+
+def _best(scores: dict[HtmlElement, float]) -> tuple[HtmlElement, float] | None:
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
+    adjusted = [(element, score * (1 - link_density(element))) for element, score in ranked]
+    return max((pair for pair in adjusted if pair[1] > 0), key=lambda pair: pair[1], default=None)
+
+
+def _widen(best: HtmlElement) -> HtmlElement:
+    """Climb out of wrappers that add (almost) no text, so the lead beside the wrapper is a sibling."""
+    length = text_length(best)
+    parent = best.getparent()
+    while parent is not None and parent.tag not in ("body", "html") and text_length(parent) <= length * 1.05:
+        best, parent = parent, parent.getparent()
+    return best
+
+
+def _with_siblings(best: HtmlElement, best_score: float, scores: dict[HtmlElement, float]) -> HtmlElement:
+    """The best block plus neighbouring blocks that read like more of the article (leads, split bodies)."""
+    best = _widen(best)
+    parent = best.getparent()
+    if parent is None:
+        return best
+    threshold = max(10.0, best_score * 0.2)
+    keep = []
+    for sibling in parent:
+        if not isinstance(sibling.tag, str):
+            continue
+        if sibling is best:
+            keep.append(sibling)
+            continue
+        if sibling.tag == "h1":
+            continue
+        length = text_length(sibling)
+        if length < _MIN_PARAGRAPH_CHARS:
+            continue
+        density = link_density(sibling)
+        if scores.get(sibling, 0.0) * (1 - density) >= threshold or (
+            sibling.tag in ("p", "h2", "div") and _is_paragraph(sibling) and length >= 80 and density < 0.25
+        ):
+            keep.append(sibling)
+    if len(keep) == 1:
+        return best
+    container = lxml.html.Element("div")
+    for element in keep:
+        element.tail = None
+        container.append(element)
+    return container
+
+
+def _tidy(body: HtmlElement, title: str | None) -> None:
+    """Drop what the scorer had to include with the body: the title, link lists inside it."""
+    title_text = " ".join((title or "").split()).casefold()
+    for element in list(body.iter("h1", "h2", "ul", "ol", "table", "div", "section", "p")):
+        if element is body or element.getparent() is None:
+            continue
+        if element.tag == "h1":
+            element.drop_tree()
+            continue
+        text = element.text_content()
+        if (
+            title_text
+            and len(text) < 2 * len(title_text)
+            and " ".join(text.split()).casefold() == title_text
+            or (
+                element.tag not in ("p", "h2")
+                and len(text) < _LINK_LIST_MAX_CHARS
+                and element.find(".//a") is not None
+                and link_density(element) > 0.5
+            )
+        ):
+            element.drop_tree()
+
+
+def extract_body(root: HtmlElement, title: str | None = None) -> str | None:
+    """The main-content HTML fragment of a parsed page, or None. Mutates ``root`` (prunes it).
+
+    ``title`` (already extracted) is removed where the layout repeats it inside the body.
+    """
+    body = root.find("body")
+    if body is None:
+        return None
+    _prune(body)
+    scores = _score(body)
+    found = _best(scores)
+    if found is None:
+        return None
+    element = _with_siblings(*found, scores)
+    _tidy(element, title)
+    if text_length(element) == 0:
+        return None
+    return lxml.html.tostring(element, encoding="unicode")
+
+
+@lru_cache(maxsize=16)
+def body_text(fragment: str) -> str:
+    """Plain text of a body fragment, one line per block, captions left out.
+
+    Enough for length checks, language guessing and tests; the clean stage owns the
+    real boilerplate removal.
+    """
+    if not fragment.strip():
+        return ""
+    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    etree.strip_elements(root, "figcaption", "script", "style", with_tail=False)
+    for element in root.iter():
+        if isinstance(element.tag, str) and (element.tag in _BLOCK_TAGS or element.tag == "br"):
+            element.tail = "\n" + (element.tail or "")
+            if element.tag != "br":
+                element.text = "\n" + (element.text or "")
+    lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,137 @@
+"""ItemLoader for articles: every extraction method's raw values pass the same processors.
+
+Input processors turn whatever a method found (a selector's HTML, a JSON-LD string, a
+date line) into the field's clean value or drop it (None), so extract_article can offer
+candidates method by method and keep the first one that survives. Output processors
+take the first survivor. Context keys: ``url`` (page URL), ``site_name``, ``reference``
+(date used for year-less date lines).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from itemloaders.processors import Identity, MapCompose, TakeFirst
+from scrapy.loader import ItemLoader
+from w3lib.html import remove_tags, replace_entities
+
+from crawler.extraction.dates import parse_date
+from crawler.items import ArticleItem
+from crawler.urls import canonicalize_url, domain_of, is_http_url
+from pipelines.normalize import fold
+
+_TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]\s+")
+_SITE_WORDS = re.compile(
+    r"^(?:báo(?!\s+cáo)|tạp chí|trang tin|cổng thông tin|kênh|đài)\b|\.(?:vn|net|com|org)\b|online|điện tử", re.I
+)
+_MAX_SUFFIX_WORDS = 6
+_MIN_LABEL_CHARS = 5
+_MAX_AUTHOR_CHARS = 80
+_CREDIT_PREFIX = re.compile(
+    r"^(?:(?:bài|tin|ảnh|video)(?:\s*(?:và|,|/)\s*(?:ảnh|video))?|theo|tác giả|nguồn)\s*:\s*", re.I
+)
+_NOT_A_NAME = re.compile(r"[/@]|\.(?:vn|com|net|org)\b", re.I)
+_LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$", re.I)
+
+
+def text_of(value: str) -> str | None:
+    """Markup-free, NFC, whitespace-folded text; None when nothing is left."""
+    if "<" in value:
+        value = remove_tags(value)
+    value = " ".join(replace_entities(value).split())
+    return unicodedata.normalize("NFC", value) or None
+
+
+@lru_cache(maxsize=1024)
+def _netloc_domain(netloc: str) -> str:
+    """Registrable domain of a URL's netloc; cached, a crawl sees a few dozen hosts and the
+    public-suffix lookup costs more than the rest of the canonical-URL check."""
+    return domain_of(f"//{netloc}")
+
+
+def _domain(url: str) -> str:
+    return _netloc_domain(urlsplit(url if "//" in url else f"//{url}").netloc)
+
+
+def _squash(text: str) -> str:
+    return fold(text).replace(" ", "")
+
+
+def _names_site(part: str, site_name: str, label: str) -> bool:
+    if len(part.split()) > _MAX_SUFFIX_WORDS:
+        return False
+    squashed = _squash(part)
+    if site_name and _squash(site_name) in (squashed, squashed.removesuffix("online")):
+        return True
+    return (len(label) >= _MIN_LABEL_CHARS and label in squashed) or bool(_SITE_WORDS.search(part))
+
+
+def strip_site_name(title: str, loader_context: dict[str, Any]) -> str | None:
+    """ "Tiêu đề - Báo Công an Nhân dân" and "Báo Bắc Kạn - Tiêu đề" -> "Tiêu đề"."""
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    if not separators:
+        return title
+    site_name = loader_context.get("site_name") or ""
+    label = _domain(loader_context.get("url") or "").split(".")[0]
+    start, end = 0, len(title)
+    if _names_site(title[separators[-1].end() :], site_name, label):
+        end = separators[-1].start()
+    elif _names_site(title[: separators[0].start()], site_name, label):
+        start = separators[0].end()
+    return title[start:end].strip() or None
+
+
+def sane_author(author: str, loader_context: dict[str, Any]) -> str | None:
+    """An author is a short name, not a profile URL or the site's own name."""
+    site_name = loader_context.get("site_name")
+    if len(author) > _MAX_AUTHOR_CHARS or is_http_url(author) or _NOT_A_NAME.search(author):
+        return None
+    if site_name and _squash(author) == _squash(site_name):
+        return None
+    return _CREDIT_PREFIX.sub("", author).strip(" -–—,.:()") or None
+
+
+def date_value(value: str, loader_context: dict[str, Any]) -> Any:
+    return parse_date(value, reference=loader_context.get("reference"))
+
+
+def absolute_canonical(value: str, loader_context: dict[str, Any]) -> str | None:
+    """The canonicalised absolute URL, only when it is a sane stand-in for the page URL.
+
+    Rejected: non-http schemes, another site (a canonical is not a redirect), and the
+    site's home page for an inner page (a CMS default that would merge every article).
+    """
+    page = loader_context.get("url") or ""
+    candidate = urljoin(page, value.strip())
+    if not is_http_url(candidate):
+        return None
+    if page and _domain(candidate) != _domain(page):
+        return None
+    if page and urlsplit(candidate).path in ("", "/") and urlsplit(page).path not in ("", "/"):
+        return None
+    return canonicalize_url(candidate)
+
+
+def language_code(value: str) -> str | None:
+    match = _LANGUAGE.match(value.strip())
+    return match.group(1).lower() if match else None
+
+
+class ArticleLoader(ItemLoader):
+    """Loads ArticleItem fields; see the module docstring for the context it expects."""
+
+    default_item_class = ArticleItem
+    default_input_processor = Identity()
+    default_output_processor = TakeFirst()
+
+    title_in = MapCompose(text_of, strip_site_name)
+    author_in = MapCompose(text_of, sane_author)
+    section_in = MapCompose(text_of)
+    published_in = MapCompose(text_of, date_value)
+    canonical_url_in = MapCompose(absolute_canonical)
+    language_in = MapCompose(language_code)
+    body_html_in = MapCompose(str.strip)

@@ -1,0 +1,71 @@
+"""Conditional requests for feeds and sitemaps (ETag / If-Modified-Since).
+
+Validators come from the ``http_cache`` table. New validators seen on a 200 are written
+only when the crawl finishes normally: after an interrupted run the feed is read in
+full again, so entries whose articles were never fetched are not hidden behind a 304.
+"""
+
+from __future__ import annotations
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.spiders import Spider
+from scrapy.statscollectors import StatsCollector
+
+from crawler import meta
+from crawler.db import crawler_database
+from pipelines.storage.db import Database
+from pipelines.storage.models import HttpCache, utcnow
+
+
+def _original_url(request: Request) -> str:
+    return (request.meta.get("redirect_urls") or [request.url])[0]
+
+
+class ConditionalRequests:
+    def __init__(self, database: Database, stats: StatsCollector) -> None:
+        self.database = database
+        self.stats = stats
+        self.pending: dict[str, tuple[str | None, str | None]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequests:
+        middleware = cls(crawler_database(crawler), crawler.stats)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get(meta.CONDITIONAL) or request.meta.get("redirect_urls"):
+            return
+        with self.database.session() as session:
+            cached = session.get(HttpCache, request.url)
+            if cached is None:
+                return
+            if cached.etag:
+                request.headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                request.headers["If-Modified-Since"] = cached.last_modified
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not request.meta.get(meta.CONDITIONAL):
+            return response
+        if response.status == 304:
+            self.stats.inc_value(meta.stat_key(request.meta[meta.SOURCE], "not_modified"))
+        elif response.status == 200:
+            etag = response.headers.get("ETag")
+            modified = response.headers.get("Last-Modified")
+            if etag or modified:
+                self.pending[_original_url(request)] = (
+                    etag.decode("latin-1") if etag else None,
+                    modified.decode("latin-1") if modified else None,
+                )
+        return response
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if reason != "finished" or not self.pending:
+            return
+        with self.database.session() as session:
+            for url, (etag, modified) in self.pending.items():
+                session.merge(HttpCache(url=url, etag=etag, last_modified=modified, checked_at=utcnow()))
+        self.pending.clear()

@@ -1,0 +1,120 @@
+"""Do not download an article whose canonical URL is already stored or seen.
+
+A spider middleware rather than a downloader one, because here the requests a page
+yields arrive together: they are checked in batches with one indexed ``IN`` query
+against ``articles.canonical_url`` and ``seen_urls`` instead of one query per URL.
+Requests within one run are also deduplicated by canonical URL (Scrapy's own filter
+only sees exact URLs, not ``?utm_source=`` or ``m.`` variants).
+
+It also writes ``seen_urls``: pages the pipeline dropped (not an article, empty...), article
+links that answered "gone" (404, 410), and links that redirected to an article page, so none
+is fetched again on the next run. Server errors (5xx) are not remembered: they are retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+from sqlalchemy import select
+
+from crawler import meta
+from crawler.db import crawler_database
+from crawler.urls import canonicalize_url
+from pipelines.storage.db import Database
+from pipelines.storage.models import Article, SeenUrl, utcnow
+
+BATCH_SIZE = 500
+GONE = {404, 410}
+
+
+class SeenUrlFilter:
+    def __init__(self, database: Database, stats: StatsCollector) -> None:
+        self.database = database
+        self.stats = stats
+        self.requested: set[str] = set()
+        self.outcomes: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SeenUrlFilter:
+        middleware = cls(crawler_database(crawler), crawler.stats)
+        crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(middleware.response_received, signal=signals.response_received)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def remember(self, url: str, outcome: str) -> None:
+        """Record ``url`` as seen (written in batches, and at the end of the crawl)."""
+        self.outcomes[canonicalize_url(url)] = outcome
+        if len(self.outcomes) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.outcomes:
+            return
+        now = utcnow()
+        with self.database.session() as session:
+            for url, outcome in self.outcomes.items():
+                session.merge(SeenUrl(canonical_url=url, outcome=outcome, seen_at=now))
+        self.outcomes.clear()
+
+    def item_dropped(self, item: Any, response: Response, exception: BaseException, spider: Spider) -> None:
+        outcome = getattr(exception, "category", "dropped")
+        for url in {item.get("url"), item.get("canonical_url")} - {None}:
+            self.remember(url, outcome)
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        if response.status in GONE and request.meta.get(meta.KIND) == meta.ARTICLE:
+            self.remember(request.url, f"http_{response.status}")
+
+    def spider_closed(self, spider: Spider) -> None:
+        self.flush()
+
+    def process_spider_input(self, response: Response) -> None:
+        """An article reached through redirects: its old links need not be followed again."""
+        if response.meta.get(meta.KIND) == meta.ARTICLE and response.status == 200:
+            for url in response.meta.get("redirect_urls", []):
+                self.remember(url, "redirect")
+
+    def known(self, canonical_urls: Iterable[str]) -> set[str]:
+        """Which of these canonical URLs are stored articles or recorded as seen."""
+        wanted = list(set(canonical_urls))
+        if not wanted:
+            return set()
+        with self.database.session() as session:
+            stored = session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(wanted)))
+            seen = session.scalars(select(SeenUrl.canonical_url).where(SeenUrl.canonical_url.in_(wanted)))
+            return {*stored, *seen}
+
+    def filter(self, requests: list[Request]) -> list[Request]:
+        """The requests still worth downloading, in their original order."""
+        keyed = [(canonicalize_url(request.url), request) for request in requests]
+        known = self.known(key for key, _ in keyed if key not in self.requested)
+        kept = []
+        for key, request in keyed:
+            if key in known or key in self.requested:
+                self.stats.inc_value(meta.stat_key(request.meta[meta.SOURCE], "skipped_seen"))
+                continue
+            self.requested.add(key)
+            kept.append(request)
+        return kept
+
+    async def process_spider_output(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        batch: list[Request] = []
+        async for entry in result:
+            if isinstance(entry, Request) and entry.meta.get(meta.KIND) == meta.ARTICLE:
+                batch.append(entry)
+                if len(batch) >= BATCH_SIZE:
+                    for request in self.filter(batch):
+                        yield request
+                    batch = []
+            else:
+                yield entry
+        for request in self.filter(batch):
+            yield request

@@ -1,0 +1,115 @@
+"""One crawl run, start to finish: the run row, the Scrapy process, the outcome.
+
+``qpan crawl``, the scheduler's launcher and ``qpan demo`` all come through
+``run_crawl``. Scrapy's reactor cannot be restarted, so this runs once per process
+(the scheduler starts a fresh process per run). SIGINT/SIGTERM go to Scrapy's own
+graceful shutdown: requests in flight finish, what was stored stays stored, and the
+run is marked ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from sqlalchemy import select
+
+from crawler.registry import select_sources
+from crawler.settings import build_settings
+from crawler.spiders.news import NewsSpider
+from crawler.summary import SourceFigures, run_status
+from pipelines.storage.db import Database
+from pipelines.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
+from qpan.config import Config
+from qpan.context import require_current_schema
+
+EXIT_INTERRUPTED = 130
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    status: str  # ok | partial | failed | interrupted | timed_out
+    sources: list[SourceFigures] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every source was reached (DESIGN), 130 when interrupted, else 1."""
+        if self.status == "interrupted":
+            return EXIT_INTERRUPTED
+        return 0 if self.status == "ok" else 1
+
+
+def _run_spider(settings: dict[str, Any], **spider_args: Any) -> str | None:
+    """Run the news spider to the end; returns Scrapy's finish reason (None if it never ran)."""
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(NewsSpider)
+    process.crawl(crawler, **spider_args)
+    process.start()
+    return crawler.stats.get_value("finish_reason") if crawler.stats else None
+
+
+def _figures(database: Database, run_id: int) -> list[SourceFigures]:
+    with database.session() as session:
+        rows = session.scalars(select(RunSource).where(RunSource.run_id == run_id).order_by(RunSource.source))
+        return [
+            SourceFigures(
+                source=row.source, fetched=row.fetched, extracted=row.extracted, relevant=row.relevant,
+                new=row.new, duplicates=row.duplicates, errors=row.errors, skipped_seen=row.skipped_seen,
+                not_modified=row.not_modified, dropped=dict(row.dropped or {}),
+                reached=row.reached, error_text=row.error_text,
+            )
+            for row in rows
+        ]
+
+
+def run_crawl(
+    config: Config,
+    *,
+    sources: list[str] | None = None,
+    since_days: int | None = None,
+    trigger: str = "cli",
+    progress: bool = True,
+) -> RunResult:
+    """Crawl ``sources`` (default: every enabled source) once and record the run."""
+    selected = select_sources(config, sources)
+    database = require_current_schema(Database(config.database.url))
+    with database.session() as session:
+        run = CrawlRun(trigger=trigger, pid=os.getpid(), status="running")
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    settings = build_settings(config, run_id=run_id, since_days=since_days, sources=selected, progress=progress)
+    error = None
+    try:
+        reason = _run_spider(settings)
+    except Exception as exc:  # recorded on the run row, then re-raised for the caller
+        reason, error = None, f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        figures = _figures(database, run_id)
+        status = run_status(figures, reason) if reason else "failed"
+        if reason is None and error is None:
+            error = "the crawl did not start (see the log above)"
+        with database.session() as session:
+            row = session.get(CrawlRun, run_id)
+            if row is not None:
+                row.status, row.finished_at, row.error = status, utcnow(), error
+        database.dispose()
+    return RunResult(run_id=run_id, status=status, sources=figures, error=error)
+
+
+def run_discovery(config: Config, name: str) -> dict[str, Any]:
+    """Discover one source's feeds and sitemaps now; returns (and records) what was found."""
+    selected = select_sources(config, [name])
+    database = require_current_schema(Database(config.database.url))
+    settings = build_settings(config, sources=selected, progress=False)
+    _run_spider(settings, mode="discover")
+    with database.session() as session:
+        health = session.get(SourceHealth, name)
+        found = dict(health.discovered) if health and health.discovered else {}
+    database.dispose()
+    return found

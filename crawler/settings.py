@@ -1,0 +1,142 @@
+"""Scrapy settings: the one place where qpan's config becomes Scrapy settings.
+
+``build_settings`` is what ``qpan crawl`` uses. This module is also the Scrapy settings
+module named in ``scrapy.cfg``, so plain ``scrapy list`` / ``scrapy crawl news`` work from
+the repository root: its upper-case names are computed lazily from ``load_config()``
+(module ``__getattr__``/``__dir__``), so importing ``build_settings`` never reads a config
+file as a side effect, and a broken qpan.toml only matters when Scrapy asks for settings.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from typing import Any
+
+from crawler.registry import select_sources, theme_queries
+from qpan import __version__
+from qpan.config import Config, ConfigError, SourceConfig, load_config
+from qpan.errors import UserError
+
+ITEM_PIPELINES = {
+    "pipelines.stages.clean.CleanStage": 100,
+    "pipelines.stages.relevance.RelevanceStage": 200,
+    "pipelines.stages.dedup.DedupStage": 300,
+    "pipelines.stages.store.StoreStage": 400,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.domains.DomainGuard": 40,
+    "crawler.middlewares.accounting.SourceAccounting": 75,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.retry.RetryAfterMiddleware": 550,
+    "crawler.middlewares.conditional.ConditionalRequests": 595,
+}
+
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.seen.SeenUrlFilter": 550,
+}
+
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.extensions.throttle.SourceThrottle": 0,
+    "crawler.extensions.runsummary.RunSummary": 500,
+    "crawler.extensions.progress.Progress": 510,
+}
+
+RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
+SITEMAP_MAX_DEPTH = 3  # sitemap index -> index -> sitemap
+EXTRA_DEPTH = 4  # discovery home -> sitemap index -> sitemap -> article, beyond listing pages
+
+
+def download_slots(sources: list[SourceConfig], config: Config) -> dict[str, dict[str, Any]]:
+    """One download slot per source (the spider names requests' slots after their source),
+    so politeness holds per site even when a site spans several host names."""
+    return {
+        source.name: {
+            "delay": source.download_delay if source.download_delay is not None else config.crawl.download_delay,
+            "concurrency": config.crawl.concurrent_per_domain,
+        }
+        for source in sources
+    }
+
+
+def build_settings(
+    config: Config,
+    *,
+    run_id: int | None = None,
+    since_days: int | None = None,
+    sources: list[SourceConfig] | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Scrapy settings for one run of ``sources`` (default: every enabled source)."""
+    crawl = config.crawl
+    selected = sources if sources is not None else select_sources(config)
+    max_listing = max((source.max_listing_pages for source in selected), default=1)
+    return {
+        "BOT_NAME": "qpan",
+        "SPIDER_MODULES": ["crawler.spiders"],
+        "NEWSPIDER_MODULE": "crawler.spiders",
+        "USER_AGENT": f"qpan/{__version__} (+{crawl.user_agent_contact})",
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
+        "DEFAULT_DROPITEM_LOG_LEVEL": "INFO",
+        "CONCURRENT_REQUESTS": crawl.concurrent_requests,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "DOWNLOAD_SLOTS": download_slots(selected, config),
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 1.0),
+        "AUTOTHROTTLE_MAX_DELAY": 30.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 2.0,
+        "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": 0,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": 2,
+        "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
+        "RETRY_GIVE_UP_LOG_LEVEL": "INFO",
+        "QPAN_RETRY_BACKOFF": max(4 * crawl.download_delay, 0.1),
+        "QPAN_RETRY_MAX_DELAY": 60.0,
+        "REDIRECT_MAX_TIMES": 5,
+        "METAREFRESH_MAXDELAY": 5,
+        "DEPTH_LIMIT": max_listing + EXTRA_DEPTH,
+        "QPAN_SITEMAP_MAX_DEPTH": SITEMAP_MAX_DEPTH,
+        "ITEM_PIPELINES": ITEM_PIPELINES,
+        "DOWNLOADER_MIDDLEWARES": DOWNLOADER_MIDDLEWARES,
+        "SPIDER_MIDDLEWARES": SPIDER_MIDDLEWARES,
+        "EXTENSIONS": EXTENSIONS,
+        "QPAN_DATABASE_URL": config.database.url,
+        "QPAN_TOPIC": config.topic.model_dump(),
+        "QPAN_MAX_TEXT_CHARS": crawl.max_text_chars,
+        "QPAN_SOURCES": [source.model_dump() for source in selected],
+        "QPAN_SINCE_DAYS": crawl.since_days if since_days is None else since_days,
+        "QPAN_RUN_ID": run_id,
+        "QPAN_THEME_SEARCH": crawl.theme_search,
+        "QPAN_QUERIES": theme_queries(config),
+        "QPAN_PROGRESS": progress,
+    }
+
+
+@cache
+def _module_settings() -> dict[str, Any]:
+    try:
+        return build_settings(load_config())
+    except (ConfigError, UserError) as exc:
+        sys.stderr.write(f"qpan: config error: {exc}\n")
+        raise SystemExit(2) from None
+
+
+def __getattr__(name: str) -> Any:
+    settings = _module_settings() if name.isupper() else {}
+    if name in settings:
+        return settings[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*(name for name in globals() if not name.isupper()), *_module_settings()})

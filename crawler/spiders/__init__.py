@@ -1,0 +1,1 @@
+"""Scrapy spiders of qpan (``scrapy list``): ``news`` drives every source kind."""

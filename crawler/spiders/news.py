@@ -1,0 +1,328 @@
+"""The ``news`` spider: every kind of source of the registry in one run.
+
+One spider (not one per kind) so that a run has one stats collection, one frontier and
+one per-site politeness budget. Per source it starts from feeds, sitemaps, listing pages,
+theme searches and, for ``discover = true`` or bare-domain sources, discovery; the pure
+parsers live in ``crawler/harvest``. Every article page goes through
+``crawler.extraction.extract_article`` with the source's selectors.
+
+``scrapy crawl news [-a source=NAME[,NAME]] [-a mode=discover]`` works as well as ``qpan crawl``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+from sqlalchemy import select
+from twisted.python.failure import Failure
+from w3lib.encoding import http_content_type_encoding
+
+from crawler import meta
+from crawler.db import crawler_database
+from crawler.extraction import extract_article
+from crawler.harvest.dates import cutoff, is_recent
+from crawler.harvest.feeds import Entry, feed_entries, looks_like_feed
+from crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
+from crawler.harvest.sitemaps import decompress, parse_sitemap
+from crawler.registry import UnknownSource, host_allowed, source_domains, sources_from_settings
+from pipelines.storage.migrate import current_revision
+from pipelines.storage.models import SourceHealth
+from qpan.config import SourceConfig
+
+DISCOVERY_TTL = timedelta(days=7)  # a discovery result is reused this long before looking again
+_PROBE_SITEMAP = "/sitemap.xml"
+_PROBE_FEEDS = "/rss"
+_HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain")
+
+
+def needs_discovery(source: SourceConfig) -> bool:
+    """``discover = true``, or a bare domain/home with nothing to start from."""
+    return source.discover or not (source.feeds or source.sitemaps or source.listings or source.search)
+
+
+def home_of(source: SourceConfig) -> str | None:
+    if source.home:
+        return source.home
+    return f"https://{source.domains[0]}/" if source.domains else None
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    def __init__(self, *args: Any, source: str | None = None, mode: str = "crawl", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.only = [name.strip() for name in source.split(",")] if source else []
+        self.discover_only = mode == "discover"
+        self.sources: dict[str, SourceConfig] = {}
+        self.domains: dict[str, list[str]] = {}
+        self.found: dict[str, dict[str, list[str]]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.configure(crawler)
+        return spider
+
+    def configure(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        sources = sources_from_settings(settings.getlist("QPAN_SOURCES"))
+        by_name = {source.name: source for source in sources}
+        unknown = [name for name in self.only if name not in by_name]
+        if unknown:
+            raise UnknownSource(unknown, sorted(by_name))
+        self.sources = {name: by_name[name] for name in self.only} if self.only else by_name
+        self.domains = {name: source_domains(source) for name, source in by_name.items()}
+        self.since = cutoff(settings.get("QPAN_SINCE_DAYS"))
+        self.queries: list[str] = settings.getlist("QPAN_QUERIES") if settings.getbool("QPAN_THEME_SEARCH") else []
+        self.sitemap_max_depth = settings.getint("QPAN_SITEMAP_MAX_DEPTH", 3)
+        self.max_size = settings.getint("DOWNLOAD_MAXSIZE")
+        self.database = crawler_database(crawler)
+
+    # -- start ---------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        if current_revision(self.database) is None:
+            self.logger.error("database %s is not initialised: run `qpan init` first", self.database.url)
+            return
+        cached = self._cached_discoveries()
+        for source in self.sources.values():
+            for request in self._start_requests(source, cached.get(source.name)):
+                yield request
+
+    def _cached_discoveries(self) -> dict[str, dict[str, Any]]:
+        with self.database.session() as session:
+            rows = session.execute(select(SourceHealth.source, SourceHealth.discovered)).all()
+        fresh_after = datetime.now(UTC) - DISCOVERY_TTL
+        cached = {}
+        for name, discovered in rows:
+            at = discovered.get("at") if discovered else None
+            if at and datetime.fromisoformat(at) >= fresh_after:
+                cached[name] = discovered
+        return cached
+
+    def _start_requests(self, source: SourceConfig, cached: dict[str, Any] | None) -> Iterator[scrapy.Request]:
+        if self.discover_only:
+            yield from self._discovery_requests(source)
+            return
+        for url in source.feeds:
+            yield self._feed_request(url, source)
+        for url in source.sitemaps:
+            yield self._sitemap_request(url, source, depth=0)
+        for url in source.listings:
+            yield self._request(url, source, meta.LISTING, self.parse_listing, depth=1)
+        for template in source.search:
+            for query in self.queries:
+                yield self._request(search_url(template, query), source, meta.SEARCH, self.parse_search)
+        if needs_discovery(source):
+            if cached is None:
+                yield from self._discovery_requests(source)
+            else:
+                yield from (self._feed_request(url, source) for url in cached.get("feeds", []))
+                yield from (self._sitemap_request(url, source, depth=0) for url in cached.get("sitemaps", []))
+
+    def _discovery_requests(self, source: SourceConfig) -> Iterator[scrapy.Request]:
+        home = home_of(source)
+        if home is None:
+            return
+        self.found[source.name] = {"feeds": [], "sitemaps": []}
+        yield self._request(home, source, meta.DISCOVERY, self.parse_home)
+        yield self._request(urljoin(home, "/robots.txt"), source, meta.DISCOVERY, self.parse_robots, probe=True)
+
+    # -- request factory -----------------------------------------------------------------
+
+    def _request(
+        self,
+        url: str,
+        source: SourceConfig,
+        kind: str,
+        callback: Callable[[Response], Any],
+        *,
+        depth: int = 0,
+        conditional: bool = False,
+        probe: bool = False,
+        discovered: bool = False,
+        offsite_ok: bool = False,
+    ) -> scrapy.Request:
+        request_meta: dict[str, Any] = {meta.SOURCE: source.name, meta.KIND: kind, meta.DEPTH: depth}
+        if conditional:
+            request_meta[meta.CONDITIONAL] = True
+            request_meta["handle_httpstatus_list"] = [304]
+        if probe:
+            request_meta[meta.PROBE] = True
+        if discovered:
+            request_meta[meta.DISCOVERED] = True
+        if offsite_ok:
+            request_meta[meta.OFFSITE_OK] = True
+        else:
+            request_meta["download_slot"] = source.name
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=request_meta)
+
+    def _feed_request(self, url: str, source: SourceConfig, *, discovered: bool = False) -> scrapy.Request:
+        return self._request(url, source, meta.FEED, self.parse_feed, conditional=True, discovered=discovered)
+
+    def _sitemap_request(
+        self, url: str, source: SourceConfig, *, depth: int, discovered: bool = False, probe: bool = False
+    ) -> scrapy.Request:
+        return self._request(
+            url, source, meta.SITEMAP, self.parse_sitemap, depth=depth, conditional=True,
+            discovered=discovered, probe=probe,
+        )
+
+    def _article_request(self, url: str, source: SourceConfig, *, offsite_ok: bool = False) -> scrapy.Request:
+        return self._request(url, source, meta.ARTICLE, self.parse_article, offsite_ok=offsite_ok)
+
+    def _source(self, response: Response) -> SourceConfig:
+        return self.sources[response.meta[meta.SOURCE]]
+
+    def _recent(self, entries: Iterable[Entry]) -> Iterator[Entry]:
+        for entry in entries:
+            if is_recent(entry.published, self.since):
+                yield entry
+
+    # -- discovery bookkeeping ---------------------------------------------------------
+
+    def _record(self, response: Response, kind: str) -> None:
+        """A discovered feed/sitemap that parsed: remember it for ``SourceHealth.discovered``."""
+        if not response.meta.get(meta.DISCOVERED):
+            return
+        name = response.meta[meta.SOURCE]
+        found = self.found.setdefault(name, {"feeds": [], "sitemaps": []})
+        url = (response.meta.get("redirect_urls") or [response.url])[0]
+        if url not in found[kind]:
+            found[kind].append(url)
+        value = {**found, "at": datetime.now(UTC).isoformat()}
+        self.crawler.stats.set_value(meta.stat_key(name, "discovered"), value)
+
+    # -- callbacks -------------------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status == 304 or not looks_like_feed(response.body):
+            return
+        self._record(response, "feeds")
+        if self.discover_only:
+            return
+        source = self._source(response)
+        for entry in self._recent(feed_entries(response.body, response.url)):
+            if host_allowed(entry.url, self.domains[source.name]):
+                yield self._article_request(entry.url, source)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.status == 304:
+            return
+        source = self._source(response)
+        root, entries, news = parse_sitemap(decompress(response.body, self.max_size), response.url)
+        if root not in {"urlset", "sitemapindex"}:
+            return
+        self._record(response, "sitemaps")
+        if self.discover_only:
+            return
+        domains = self.domains[source.name]
+        depth = response.meta[meta.DEPTH]
+        for entry in self._recent(entries):
+            if not host_allowed(entry.url, domains):
+                continue
+            if root == "sitemapindex":
+                if depth < self.sitemap_max_depth:
+                    yield self._sitemap_request(entry.url, source, depth=depth + 1)
+            elif entry.url in news or is_article_url(entry.url, source.article_pattern):
+                yield self._article_request(entry.url, source)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            return
+        source = self._source(response)
+        domains = self.domains[source.name]
+        for url in article_links(response, source.article_pattern, domains):
+            yield self._article_request(url, source)
+        depth = response.meta[meta.DEPTH]
+        following = next_page(response) if depth < source.max_listing_pages else None
+        if following and host_allowed(following, domains):
+            yield self._request(following, source, meta.LISTING, self.parse_listing, depth=depth + 1)
+
+    def parse_search(self, response: Response) -> Iterator[scrapy.Request]:
+        """Site search pages link to the site's own articles; news-search feeds may link
+        anywhere: those links go to the registry source owning the domain, if any, else to
+        generic extraction under the search source's name."""
+        source = self._source(response)
+        if looks_like_feed(response.body):
+            for entry in self._recent(feed_entries(response.body, response.url)):
+                url = unwrap_link(entry.url)
+                owner = self._owner(url)
+                yield self._article_request(url, owner or source, offsite_ok=owner is None)
+        elif isinstance(response, TextResponse):
+            for url in article_links(response, source.article_pattern, self.domains[source.name]):
+                yield self._article_request(url, source)
+
+    def _owner(self, url: str) -> SourceConfig | None:
+        for name, source in self.sources.items():
+            if source.search and not (source.feeds or source.sitemaps or source.listings):
+                continue  # a pure search source owns no articles
+            if host_allowed(url, self.domains[name]):
+                return source
+        return None
+
+    def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            return
+        source = self._source(response)
+        feeds = [url for url in feed_links(response) if host_allowed(url, self.domains[source.name])]
+        for url in feeds:
+            yield self._feed_request(url, source, discovered=True)
+        if not feeds:
+            yield self._request(
+                response.urljoin(_PROBE_FEEDS), source, meta.DISCOVERY, self.parse_feed_index, probe=True
+            )
+
+    def parse_feed_index(self, response: Response) -> Iterator[scrapy.Request]:
+        """``/rss``: either a feed itself or a page listing the site's feeds."""
+        source = self._source(response)
+        if looks_like_feed(response.body):
+            yield self._feed_request(response.url, source, discovered=True)
+        elif isinstance(response, TextResponse):
+            for url in feed_links(response):
+                if host_allowed(url, self.domains[source.name]):
+                    yield self._feed_request(url, source, discovered=True)
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        source = self._source(response)
+        listed = [
+            url
+            for url in sitemap_urls_from_robots(response.body, base_url=response.url)
+            if host_allowed(url, self.domains[source.name])
+        ]
+        for url in listed:
+            yield self._sitemap_request(url, source, depth=0, discovered=True)
+        if not listed:
+            yield self._sitemap_request(
+                response.urljoin(_PROBE_SITEMAP), source, depth=0, discovered=True, probe=True
+            )
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        source = self._source(response)
+        content_type = response.headers.get("Content-Type") or b"text/html"
+        if not content_type.lower().startswith(_HTML_TYPES):
+            self.crawler.stats.inc_value(meta.stat_key(source.name, "dropped/not_html"))
+            return
+        encoding = http_content_type_encoding(content_type.decode("latin-1"))
+        try:
+            item = extract_article(
+                response.body, response.url, source=source.name, declared_encoding=encoding,
+                selectors=source.selectors,
+            )
+        except Exception as exc:  # one broken page must not end a source's crawl
+            self.logger.warning("extraction failed for %s: %s: %s", response.url, type(exc).__name__, exc)
+            self.crawler.stats.inc_value(meta.stat_key(source.name, "dropped/extraction_error"))
+            return
+        self.crawler.stats.inc_value(meta.stat_key(source.name, "extracted"))
+        yield item
+
+    def on_error(self, failure: Failure) -> None:
+        """Failures are accounted per source by ``SourceAccounting``; here they only end quietly."""
+        self.logger.debug("request failed: %s", failure.getErrorMessage())
