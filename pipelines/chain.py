@@ -1,0 +1,76 @@
+"""The item pipeline outside Scrapy: the same stage classes, in the same order, as a crawl.
+
+``qpan extract`` runs clean -> relevance (no database); the seed loader runs the whole chain
+clean -> relevance -> dedup -> store, so a seed is cleaned, scored, fingerprinted and stored
+exactly like a crawled article and crawled republications find it as their original.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from types import TracebackType
+from typing import Any
+
+from pipelines.relevance import ThemeProfile
+from pipelines.stages.clean import CleanStage
+from pipelines.stages.dedup import DedupStage
+from pipelines.stages.relevance import RelevanceStage
+from pipelines.stages.store import StoreStage
+from pipelines.storage.batch import ArticleBatch
+from pipelines.storage.db import Database
+from qpan.config import Config
+
+
+class MemoryStats:
+    """Scrapy's stats-collector calls the stages make, kept in memory when there is no crawler."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.values: dict[str, Any] = {}
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.counts[key] += count
+
+    def set_value(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+
+class Chain:
+    """Runs items through the stages; a context manager that writes what is waiting on exit.
+
+    ``process`` raises ``pipelines.drops.Dropped`` like the stages do. With a database, stored
+    rows may lag behind ``process`` until the batch fills or the chain is closed.
+    """
+
+    def __init__(self, config: Config, database: Database | None = None, run_id: int | None = None) -> None:
+        self.stats = MemoryStats()
+        self.batch: ArticleBatch | None = None
+        self.stages: list[Any] = [
+            CleanStage(max_text_chars=config.crawl.max_text_chars, stats=self.stats),
+            RelevanceStage(ThemeProfile.load(config.topic), self.stats),
+        ]
+        if database is not None:
+            self.batch = ArticleBatch(database, run_id=run_id, stats=self.stats)
+            self.stages += [DedupStage(database, self.batch, self.stats), StoreStage(self.batch)]
+
+    def process(self, item: Any) -> Any:
+        for stage in self.stages:
+            item = stage.process_item(item)
+        return item
+
+    @property
+    def inserted(self) -> int:
+        """Rows inserted (not updated) by this chain so far."""
+        return self.batch.inserted if self.batch is not None else 0
+
+    def close(self) -> None:
+        if self.batch is not None:
+            self.batch.flush()
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

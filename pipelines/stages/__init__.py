@@ -1,0 +1,1 @@
+"""Item pipeline stages, one small class each: clean, relevance, dedup, store (see crawler/settings.py)."""

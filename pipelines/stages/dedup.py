@@ -1,0 +1,108 @@
+"""Dedup stage: is this article one we already have, a republication of one, or a new telling
+of a story we know?
+
+* same canonical URL -> the stored article (the store stage updates it, not inserts);
+* same normalised text (content hash) -> ``duplicate_of`` the first article with it;
+* near-duplicate: LSH band keys looked up in the database, candidates verified by the
+  estimated Jaccard/containment of their MinHash signatures -> ``duplicate_of`` the earliest;
+* same story (Jaccard between ``CLUSTER_JACCARD`` and the duplicate threshold, e.g. another
+  report of the same meeting) -> a new article in the earliest candidate's ``cluster``. Such
+  pairs share too little text for the bands to find them reliably, so a relevant article is
+  also compared with the relevant articles published within ``STORY_WINDOW`` of it.
+
+Seeds are stored through the same stages, so an article repeating a seed duplicates the seed.
+Articles still waiting in the store batch are flushed first when they might match, so every
+decision is made against the database and points at a stored id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from scrapy.crawler import Crawler
+from sqlalchemy.orm import Session
+
+from crawler.db import crawler_database
+from pipelines.dedup import Fingerprint, Relation, compare, fingerprint
+from pipelines.storage.articles import (
+    find_by_canonical,
+    find_by_content_hash,
+    near_duplicate_candidates,
+    relevant_published_near,
+)
+from pipelines.storage.batch import ArticleBatch, Stats, crawler_batch, source_key
+from pipelines.storage.db import Database
+
+STORY_WINDOW = timedelta(days=2)  # reports of one meeting appear within a day or two of it
+
+
+@dataclass(frozen=True)
+class Verdict:
+    duplicate_of: int | None
+    cluster: int | None
+    repeated: bool  # already known: same URL, same text or a near-duplicate
+
+
+def judge(
+    session: Session, canonical_url: str, fp: Fingerprint, published: datetime | None = None
+) -> Verdict:
+    """Compare one fingerprint with the stored articles (see the module docstring); a relevant
+    article passes its ``published`` date so same-day reports of a meeting are compared too."""
+    known = find_by_canonical(session, canonical_url)
+    if known is not None:
+        return Verdict(known.duplicate_of_id, known.cluster, repeated=True)
+    same_text = find_by_content_hash(session, fp.content_hash)
+    if same_text is not None:
+        return Verdict(same_text.original_id, same_text.cluster, repeated=True)
+    if fp.signature is None:
+        return Verdict(None, None, repeated=False)
+    candidates = {candidate.id: candidate for candidate in near_duplicate_candidates(session, fp.band_keys)}
+    if published is not None:
+        for candidate in relevant_published_near(session, published, STORY_WINDOW):
+            candidates.setdefault(candidate.id, candidate)
+    originals = []
+    stories = []
+    for candidate in candidates.values():
+        similarity = compare(fp.signature, fp.shingle_count, candidate.signature, candidate.shingle_count)
+        if similarity.relation is Relation.DUPLICATE:
+            originals.append(candidate)
+        elif similarity.relation is Relation.SAME_STORY:
+            stories.append(candidate)
+    if originals:
+        first = min(originals, key=lambda candidate: candidate.original_id)
+        return Verdict(first.original_id, first.cluster, repeated=True)
+    if stories:
+        return Verdict(None, min(candidate.cluster_id for candidate in stories), repeated=False)
+    return Verdict(None, None, repeated=False)
+
+
+class DedupStage:
+    """Sets ``content_hash``, ``minhash``, ``band_keys``, ``duplicate_of`` and ``cluster``;
+    counts ``qpan/source/<name>/duplicates`` for articles already known."""
+
+    def __init__(self, database: Database, batch: ArticleBatch | None = None, stats: Stats | None = None) -> None:
+        self.database = database
+        self.batch = batch
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupStage:
+        return cls(crawler_database(crawler), crawler_batch(crawler), crawler.stats)
+
+    def process_item(self, item: Any, spider: object = None) -> Any:
+        fp = fingerprint(item.get("text") or "")
+        item["content_hash"] = fp.content_hash
+        item["minhash"] = fp.to_bytes()
+        item["band_keys"] = fp.band_keys
+        if self.batch is not None and self.batch.holds_match_for(item):
+            self.batch.flush()
+        with self.database.session() as session:
+            published = item.get("published") if item.get("relevant") else None
+            verdict = judge(session, item["canonical_url"], fp, published)
+        item["duplicate_of"] = verdict.duplicate_of
+        item["cluster"] = verdict.cluster
+        if verdict.repeated and self.stats is not None:
+            self.stats.inc_value(source_key(item, "duplicates"))
+        return item
