@@ -1,0 +1,1 @@
+"""Scheduled crawl runs in child processes, and the alert outbox dispatched after each run."""
