@@ -1,0 +1,238 @@
+"""Extraction benchmark: our extract_article (+ the clean stage) against trafilatura.extract.
+
+    python benchmarks/extraction.py [--repeat 30]
+
+Same pages, same process, same run: every saved page in tests/pages (and the real pages
+in ../shared/realpages when present), then a few big pages built here by wrapping saved
+pages in the chrome of a real news site (mega menu, ticker, most-read sidebar, related and
+same-section boxes with summaries, footer, inline scripts and styles: 100-300 KiB, as on
+the big Vietnamese papers). CPU time is time.process_time per call, the median of
+``--repeat`` runs per page; the figures printed are the median and the sum of those per-page
+medians. "+clean" is extract_article followed by the pipeline's CleanStage (what a crawl
+runs per page). Accuracy is bag-of-words F1 of the stored text against the page's
+hand-written ``gold_text``. trafilatura gets the raw bytes, as extract_article does, so
+both pay for decoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import trafilatura  # noqa: E402
+
+from crawler.extraction import extract_article  # noqa: E402
+from crawler.extraction.dates import VIETNAM  # noqa: E402
+from crawler.extraction.generic import body_text  # noqa: E402
+from pipelines.drops import Dropped  # noqa: E402
+from pipelines.stages.clean import CleanStage  # noqa: E402
+from tests.support.pages import page_cases, token_f1  # noqa: E402
+
+BIG_PAGE_BASES = ("vnexpress/jsonld_newsarticle", "tuoitre/jsonld_graph", "cand/dateline_only")
+BIG_PAGE_SCALES = (1, 2, 3)  # chrome repeated this many times: about 100, 200, 300 KiB
+_FILLER = (  # words for the chrome's headlines and summaries
+    "Công an tỉnh phối hợp Bộ Chỉ huy Quân sự tổ chức hội nghị giao ban bảo đảm an ninh trật tự "
+    "năm 2024 lực lượng vũ trang tuần tra kiểm soát biên giới người dân kinh tế giá vàng thời tiết "
+    "bóng đá giải ngoại hạng học sinh thi tốt nghiệp giao thông tai nạn xe khách cao tốc Bắc Nam "
+    "Thủ tướng chỉ đạo Quốc hội thảo luận dự án luật đất đai ngân hàng lãi suất chứng khoán"
+)
+_WORDS = _FILLER.split()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One benchmark page: the bytes and the arguments extract_article gets for it."""
+
+    name: str
+    body: bytes
+    url: str
+    kwargs: dict[str, Any]
+    gold: str | None
+
+    def extract(self) -> Any:
+        return extract_article(self.body, self.url, **self.kwargs)
+
+
+def saved_pages() -> list[Page]:
+    pages = []
+    for case in page_cases():
+        spec = case.spec()
+        given = spec["input"]
+        reference = given.get("reference")
+        kwargs = {
+            "source": case.id.split("/")[0],
+            "declared_encoding": given.get("declared_encoding"),
+            "reference": datetime.fromisoformat(reference).replace(tzinfo=VIETNAM) if reference else None,
+        }
+        pages.append(Page(case.id, case.body, given["url"], kwargs, spec.get("gold_text")))
+    return pages
+
+
+def _headline(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(words)).capitalize()
+
+
+def _teaser(rng: random.Random, cls: str) -> str:
+    """A linked story teaser as news sites list them: thumbnail, title, one-sentence summary."""
+    href = f"/{'-'.join(rng.choice(_WORDS).lower() for _ in range(6))}-{rng.randrange(10**6, 10**7)}.html"
+    return (
+        f'<article class="{cls}"><a href="{href}" class="thumb"><img src="/img{href}.jpg" alt="" '
+        f'loading="lazy" width="240" height="144"></a><h3 class="title-news"><a href="{href}">'
+        f'{_headline(rng, 12)}</a></h3><p class="description">{_headline(rng, 28)}.</p></article>'
+    )
+
+
+def _chrome(rng: random.Random, scale: int) -> tuple[str, str, str]:
+    """(head, top, bottom) markup of a heavy news page; ``scale`` multiplies the lists."""
+    slots = ",".join(map(str, range(40)))
+    script = "".join(
+        f"window.__cfg{i}={{id:{rng.randrange(10**8)},zone:'{_headline(rng, 3)}',slots:[{slots}]}};"
+        for i in range(150 * scale)
+    )
+    style = "".join(f".c{i}{{margin:{i % 9}px;color:#{i:06x};display:flex}}" for i in range(400 * scale))
+    head = f"<style>{style}</style><script>{script}</script>"
+    menu = "".join(
+        f'<li class="menu-item"><a href="/muc-{i}">{_headline(rng, 2)}</a><ul class="sub-menu">'
+        + "".join(f'<li><a href="/muc-{i}/{j}">{_headline(rng, 2)}</a></li>' for j in range(12))
+        + "</ul></li>"
+        for i in range(18 * scale)
+    )
+    ticker = "".join(f'<li><a href="/tin-{i}.html">{_headline(rng, 10)}</a></li>' for i in range(10))
+    top = (
+        f'<header class="site-header"><div class="top-bar"><a href="/">Trang chủ</a> <span class="date">'
+        f'Thứ Hai, 20/05/2024</span> <a href="/dang-nhap">Đăng nhập</a></div><nav class="main-menu"><ul>{menu}</ul>'
+        f'</nav></header><div class="ticker"><strong>Tin nóng</strong><ul>{ticker}</ul></div>'
+        '<div class="banner ads"><img src="/ads/top.gif" alt="Quảng cáo"></div>'
+    )
+    sidebar = "".join(_teaser(rng, "item-news-sidebar") for _ in range(15 * scale))
+    related = "".join(_teaser(rng, "item-related") for _ in range(8 * scale))
+    section = "".join(_teaser(rng, "item-news") for _ in range(20 * scale))
+    footer_links = "".join(f'<a href="/lien-ket-{i}">{_headline(rng, 3)}</a> ' for i in range(60 * scale))
+    bottom = (
+        f'<div class="box-related"><h2 class="box-title">Tin liên quan</h2>{related}</div>'
+        f'<section class="box-category"><h2 class="box-title">Tin cùng chuyên mục</h2>{section}</section>'
+        f'<aside class="sidebar"><div class="box-most-read"><h2>Đọc nhiều</h2>{sidebar}</div></aside>'
+        f'<footer class="site-footer"><div class="links">{footer_links}</div><p class="copyright">Cơ quan chủ quản: '
+        "Bộ Thông tin và Truyền thông. Giấy phép số 548/GP-BTTTT cấp ngày 24/08/2021. Địa chỉ: 1 Tràng Tiền, "
+        "Hoàn Kiếm, Hà Nội. Điện thoại: 024 1234 5678. Chỉ được phát hành lại thông tin từ website này khi "
+        f"có sự đồng ý bằng văn bản.</p></footer><script>{script[: len(script) // 2]}</script>"
+    )
+    return head, top, bottom
+
+
+def big_pages(saved: list[Page]) -> list[Page]:
+    """Saved pages wrapped in heavy site chrome, deterministic (seeded), built in memory."""
+    by_name = {page.name: page for page in saved}
+    pages = []
+    for base_name, scale in zip(BIG_PAGE_BASES, BIG_PAGE_SCALES, strict=True):
+        base = by_name.get(base_name)
+        if base is None:
+            continue
+        head, top, bottom = _chrome(random.Random(f"{base_name}/{scale}"), scale)
+        html = base.body.decode("utf-8")
+        html = html.replace("</head>", head + "</head>", 1) if "</head>" in html else head + html
+        body_open = html.index(">", html.index("<body")) + 1
+        body_close = html.rindex("</body>")
+        wrapped = html[:body_open] + top + html[body_open:body_close] + bottom + html[body_close:]
+        pages.append(Page(f"big/{base_name}", wrapped.encode("utf-8"), base.url, base.kwargs, base.gold))
+    return pages
+
+
+def cpu_median(call: Callable[[], object], repeat: int) -> float:
+    """Median CPU seconds of ``repeat`` calls (one untimed warm-up call first)."""
+    call()
+    samples = []
+    for _ in range(repeat):
+        start = time.process_time()
+        call()
+        samples.append(time.process_time() - start)
+    return statistics.median(samples)
+
+
+def stored_text(page: Page, stage: CleanStage) -> str:
+    """What a crawl stores for the page: extraction, then the clean stage ("" when it drops the page)."""
+    try:
+        return stage.process_item(page.extract())["text"]
+    except Dropped:
+        return ""
+
+
+def measure(page: Page, stage: CleanStage, repeat: int) -> dict[str, float | None]:
+    item = page.extract()
+    ours_text = stored_text(page, stage)
+    theirs_text = trafilatura.extract(page.body, url=page.url) or ""
+    gold = page.gold
+    return {
+        "ours": cpu_median(page.extract, repeat),
+        "ours_clean": cpu_median(lambda: stored_text(page, stage), repeat),
+        "trafilatura": cpu_median(lambda: trafilatura.extract(page.body, url=page.url), repeat),
+        "f1_ours": token_f1(ours_text, gold) if gold else None,
+        "f1_ours_raw": token_f1(body_text(item.get("body_html") or ""), gold) if gold else None,
+        "f1_trafilatura": token_f1(theirs_text, gold) if gold else None,
+        "bytes": float(len(page.body)),
+    }
+
+
+def report(title: str, rows: dict[str, dict[str, float | None]], repeat: int) -> None:
+    print(f"\n{title}")
+    print(f"{'page':38} {'KiB':>5} {'ours ms':>8} {'+clean':>8} {'trafil.':>8}  {'F1 ours':>7} {'F1 traf':>7}")
+    for name, row in rows.items():
+        f1_ours = f"{row['f1_ours']:.3f}" if row["f1_ours"] is not None else "-"
+        f1_traf = f"{row['f1_trafilatura']:.3f}" if row["f1_trafilatura"] is not None else "-"
+        print(
+            f"{name:38} {row['bytes'] / 1024:5.1f} {row['ours'] * 1000:8.2f} {row['ours_clean'] * 1000:8.2f} "
+            f"{row['trafilatura'] * 1000:8.2f}  {f1_ours:>7} {f1_traf:>7}"
+        )
+
+    def column(key: str) -> list[float]:
+        return [value for row in rows.values() if (value := row[key]) is not None]
+
+    ours, clean, theirs = column("ours"), column("ours_clean"), column("trafilatura")
+    print(f"pages: {len(rows)}, {repeat} timed runs each")
+    for label, values in (
+        ("extract_article", ours),
+        ("extract_article + cleaning", clean),
+        ("trafilatura.extract", theirs),
+    ):
+        print(f"{label:28} median {statistics.median(values) * 1000:7.2f} ms/page   total {sum(values) * 1000:8.1f} ms")
+    print(
+        f"time ratio ours/trafilatura: {statistics.median(ours) / statistics.median(theirs):.2f} (extract only), "
+        f"{statistics.median(clean) / statistics.median(theirs):.2f} (with cleaning)"
+    )
+    for label, key in (
+        ("ours (cleaned text)", "f1_ours"),
+        ("ours (body text)", "f1_ours_raw"),
+        ("trafilatura", "f1_trafilatura"),
+    ):
+        scores = column(key)
+        if scores:
+            print(f"token F1 vs gold, {label:20} mean {statistics.mean(scores):.3f}  min {min(scores):.3f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=30, help="timed runs per page and extractor (default 30)")
+    args = parser.parse_args()
+    stage = CleanStage()
+    saved = saved_pages()
+    for title, pages in (
+        ("saved pages (tests/pages)", saved),
+        ("big pages (saved pages in heavy site chrome)", big_pages(saved)),
+    ):
+        if pages:
+            report(title, {page.name: measure(page, stage, args.repeat) for page in pages}, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

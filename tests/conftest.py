@@ -1,0 +1,31 @@
+"""Shared pytest fixtures. Each helper adds its own fixtures here; keep them small and additive."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qpan.demo import LocalWeb
+from qpan.demo.config import write_config as _write_config
+
+FIXTURE_WEB = Path(__file__).with_name("fixtureweb")
+
+
+@pytest.fixture
+def fixture_web() -> Iterator[LocalWeb]:
+    """A started LocalWeb of tests/fixtureweb, fresh for every test (tests mutate it)."""
+    with LocalWeb.from_directory(FIXTURE_WEB) as web:
+        yield web
+
+
+def write_config(tmp_path: Path, web: LocalWeb, **overrides: Any) -> Path:
+    """qpan.toml in ``tmp_path`` for ``web``: SQLite in ``tmp_path``, only the web's sources.
+
+    ``overrides`` are tables by name, e.g. ``crawl={"since_days": 7}``, ``alerts={"urls": [...]}``,
+    ``sources=[...]`` (replaces ``web.sources()``).
+    """
+    database = f"sqlite:///{tmp_path / 'qpan.db'}"
+    return _write_config(tmp_path / "qpan.toml", web, database, **overrides)

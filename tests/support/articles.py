@@ -1,0 +1,94 @@
+"""Building blocks for the dedup and store tests: a migrated database, items, republications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from crawler.items import ArticleItem
+from pipelines.storage.db import Database
+from pipelines.storage.migrate import upgrade
+from pipelines.storage.models import Article, DedupBand
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+DEDUP_FIXTURES = Path(__file__).resolve().parents[1] / "dedup"
+
+
+def seed_texts() -> dict[str, str]:
+    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))}
+
+
+def migrated(url: str) -> Database:
+    database = Database(url)
+    upgrade(database)
+    return database
+
+
+def sqlite_database(tmp_path: Path) -> Database:
+    return migrated(f"sqlite:///{tmp_path / 'qpan.db'}")
+
+
+def article_item(text: str, url: str, **fields: Any) -> ArticleItem:
+    """An item as it leaves the relevance stage."""
+    item = ArticleItem(
+        url=url,
+        canonical_url=url,
+        source=fields.pop("source", "test"),
+        title=fields.pop("title", text.split("\n", 1)[0][:200]),
+        text=text,
+        raw_text=text,
+        relevance=fields.pop("relevance", 0.9),
+        relevant=fields.pop("relevant", True),
+        matched_terms={},
+    )
+    for name, value in fields.items():
+        item[name] = value
+    return item
+
+
+def paragraphs(text: str) -> list[str]:
+    return [part for part in text.split("\n\n") if part.strip()]
+
+
+def republications(text: str) -> dict[str, str]:
+    """How another site republishes a text: its own chrome, a cut ending, a new headline, a caption."""
+    parts = paragraphs(text)
+    kept, length = [], 0
+    for part in parts:  # the first paragraphs up to about three quarters of the text
+        if kept and length + len(part) > 0.75 * len(text):
+            break
+        kept.append(part)
+        length += len(part)
+    headline = "Hai lực lượng Công an, Quân đội phối hợp hiệu quả"
+    caption = "Quang cảnh buổi làm việc. Ảnh: Minh Đức/Báo Biên phòng"
+    return {
+        "other_boilerplate": "Trang chủ › Thời sự › Quốc phòng\n\nCỡ chữ A- A+\n\n"
+        + text
+        + "\n\nChia sẻ: Facebook Zalo Twitter\n\nTin cùng chuyên mục\n\nTheo dõi chúng tôi trên Google News",
+        "trimmed_ending": "\n\n".join(kept),
+        "different_title": "\n\n".join([headline, *(parts[1:] if len(parts[0]) < 150 else parts)]),
+        "added_caption": "\n\n".join([*parts[:2], caption, *parts[2:]]),
+    }
+
+
+def count_rows(database: Database) -> dict[str, int]:
+    with database.session() as session:
+        return {
+            "articles": session.scalar(select(func.count()).select_from(Article)) or 0,
+            "bands": session.scalar(select(func.count()).select_from(DedupBand)) or 0,
+            "search": session.scalar(text("SELECT count(*) FROM article_search")) or 0,
+        }
+
+
+def by_url(database: Database, url: str) -> Article:
+    with database.session() as session:
+        article = session.scalars(select(Article).where(Article.canonical_url == url)).one()
+        session.expunge(article)
+        return article
+
+
+def aware(value: str) -> datetime:
+    return datetime.fromisoformat(value)

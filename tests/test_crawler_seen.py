@@ -1,0 +1,96 @@
+"""The seen-URL filter: stored or seen canonical URLs are not requested, checked in batches."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+from sqlalchemy import event
+
+from crawler import meta
+from crawler.middlewares.seen import SeenUrlFilter
+from pipelines.storage.db import Database
+from pipelines.storage.migrate import upgrade
+from pipelines.storage.models import SeenUrl
+from tests.support.store import insert_article
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'qpan.db'}")
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+def article(url: str) -> Request:
+    return Request(url, meta={meta.SOURCE: "s", meta.KIND: meta.ARTICLE})
+
+
+def make_filter(database: Database) -> SeenUrlFilter:
+    crawler = get_crawler()
+    crawler.stats.open_spider()
+    return SeenUrlFilter(database, crawler.stats)
+
+
+def test_stored_and_seen_urls_are_not_requested_again(database: Database) -> None:
+    insert_article(database, url="http://s.vn/a-1.html", canonical_url="http://s.vn/a-1.html")
+    with database.session() as session:
+        session.add(SeenUrl(canonical_url="http://s.vn/b-2.html", outcome="not_article"))
+    seen = make_filter(database)
+    kept = seen.filter(
+        [
+            article("http://s.vn/a-1.html?utm_source=facebook"),
+            article("http://m.s.vn/b-2.html"),
+            article("http://s.vn/c-3.html#comments"),
+            article("http://s.vn/c-3.html?utm_medium=rss"),
+            article("http://s.vn/d-4.html"),
+        ]
+    )
+    assert [request.url for request in kept] == ["http://s.vn/c-3.html#comments", "http://s.vn/d-4.html"]
+    assert seen.stats.get_value("qpan/source/s/skipped_seen") == 3
+    assert [request.url for request in seen.filter([article("http://s.vn/d-4.html/")])] == []
+
+
+def test_one_query_per_table_for_a_page_of_links(database: Database) -> None:
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    seen = make_filter(database)
+
+    async def output() -> AsyncIterator[Any]:
+        yield Request("http://s.vn/feed.rss", meta={meta.SOURCE: "s", meta.KIND: meta.FEED})
+        for number in range(200):
+            yield article(f"http://s.vn/bai-{number}.html")
+        yield {"not": "a request"}
+
+    async def collect() -> list[Any]:
+        return [entry async for entry in seen.process_spider_output(None, output())]  # type: ignore[arg-type]
+
+    results = asyncio.run(collect())
+    assert len(results) == 202
+    selects = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2
+
+
+def test_dropped_pages_and_redirecting_links_are_remembered(database: Database) -> None:
+    from scrapy.http import HtmlResponse
+
+    from pipelines.drops import Dropped
+
+    seen = make_filter(database)
+    item = {"url": "http://s.vn/gioi-thieu.html?utm_source=x", "canonical_url": "http://s.vn/gioi-thieu.html"}
+    seen.item_dropped(item, None, Dropped("not_article"), None)  # type: ignore[arg-type]
+    request = article("http://s.vn/bai-moi-5.html")
+    request.meta["redirect_urls"] = ["http://s.vn/tin-cu-5.html"]
+    seen.process_spider_input(HtmlResponse("http://s.vn/bai-moi-5.html", body=b"<html></html>", request=request))
+    seen.spider_closed(None)  # type: ignore[arg-type]
+    with database.session() as session:
+        rows = {row.canonical_url: row.outcome for row in session.query(SeenUrl)}
+    assert rows == {"http://s.vn/gioi-thieu.html": "not_article", "http://s.vn/tin-cu-5.html": "redirect"}
+    again = make_filter(database).filter([article("http://s.vn/tin-cu-5.html"), article("http://s.vn/gioi-thieu.html")])
+    assert again == []

@@ -1,0 +1,130 @@
+"""The dedup stage against a real database: seeds as baseline, republications, same-story clusters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from crawler.items import ArticleItem
+from pipelines.chain import MemoryStats
+from pipelines.stages.dedup import DedupStage
+from pipelines.stages.store import StoreStage
+from pipelines.storage.batch import ArticleBatch
+from pipelines.storage.db import Database
+from tests.support.articles import (
+    DEDUP_FIXTURES,
+    article_item,
+    aware,
+    by_url,
+    count_rows,
+    republications,
+    seed_texts,
+    sqlite_database,
+)
+
+SEEDS = seed_texts()
+MEETING_SEED = "000_219d41f9fef099b1"
+MEETING_DAY = aware("2021-07-16T16:15:00+07:00")
+
+
+def run(database: Database, items: Iterable[ArticleItem], stats: MemoryStats | None = None) -> None:
+    """Dedup then store, as the crawl's pipeline does, and close (flush) at the end."""
+    batch = ArticleBatch(database, stats=stats)
+    dedup, store = DedupStage(database, batch, stats), StoreStage(batch)
+    for item in items:
+        store.process_item(dedup.process_item(item))
+    store.close_spider()
+
+
+def seed_items() -> list[ArticleItem]:
+    return [
+        article_item(text, f"seed:{name}", source="seeds", seed_name=name,
+                     published=MEETING_DAY if name == MEETING_SEED else None)
+        for name, text in SEEDS.items()
+    ]
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Database:
+    database = sqlite_database(tmp_path)
+    run(database, seed_items())
+    return database
+
+
+def test_seeds_are_five_new_articles(seeded: Database) -> None:
+    assert count_rows(seeded) == {"articles": 5, "bands": 5 * 32, "search": 5}
+    for name in SEEDS:
+        seed = by_url(seeded, f"seed:{name}")
+        assert seed.duplicate_of_id is None and seed.cluster is None and seed.minhash
+
+
+@pytest.mark.parametrize("variant", ["other_boilerplate", "trimmed_ending", "different_title", "added_caption"])
+def test_republication_of_a_seed_is_its_duplicate(seeded: Database, variant: str) -> None:
+    stats = MemoryStats()
+    copies = [
+        article_item(republications(text)[variant], f"https://bao.example.vn/{name}-{variant}.html", source="bao")
+        for name, text in SEEDS.items()
+    ]
+    run(seeded, copies, stats)
+    for name in SEEDS:
+        seed = by_url(seeded, f"seed:{name}")
+        copy = by_url(seeded, f"https://bao.example.vn/{name}-{variant}.html")
+        assert copy.duplicate_of_id == seed.id, name
+    assert stats.counts["qpan/source/bao/duplicates"] == 5
+    assert stats.counts["qpan/source/bao/new"] == 0
+
+
+def test_duplicate_of_a_duplicate_points_at_the_first(seeded: Database) -> None:
+    text = SEEDS[MEETING_SEED]
+    first = republications(text)["other_boilerplate"]
+    second = republications(first)["added_caption"]
+    run(seeded, [article_item(first, "https://a.example.vn/1.html"), article_item(second, "https://b.example.vn/2.html")])
+    seed = by_url(seeded, f"seed:{MEETING_SEED}")
+    assert by_url(seeded, "https://a.example.vn/1.html").duplicate_of_id == seed.id
+    assert by_url(seeded, "https://b.example.vn/2.html").duplicate_of_id == seed.id
+
+
+def test_same_text_is_a_duplicate_by_hash(seeded: Database) -> None:
+    retyped = SEEDS[MEETING_SEED].upper().replace("\n\n", "\n")
+    run(seeded, [article_item(retyped, "https://c.example.vn/x.html")])
+    assert by_url(seeded, "https://c.example.vn/x.html").duplicate_of_id == by_url(seeded, f"seed:{MEETING_SEED}").id
+
+
+def test_another_report_of_the_meeting_is_new_in_the_seeds_cluster(seeded: Database) -> None:
+    stats = MemoryStats()
+    report = (DEDUP_FIXTURES / "same_meeting_qdnd.txt").read_text(encoding="utf-8")
+    run(seeded, [article_item(report, "https://qdnd.example.vn/giao-ban.html", source="qdnd",
+                              published=aware("2021-07-16T20:00:00+07:00"))], stats)
+    seed = by_url(seeded, f"seed:{MEETING_SEED}")
+    other = by_url(seeded, "https://qdnd.example.vn/giao-ban.html")
+    assert other.duplicate_of_id is None
+    assert other.cluster == seed.id
+    assert seed.cluster == seed.id  # the first member carries the cluster too
+    assert stats.counts["qpan/source/qdnd/new"] == 1
+    assert stats.counts["qpan/source/qdnd/duplicates"] == 0
+
+
+def test_unrelated_article_gets_no_cluster(seeded: Database) -> None:
+    text = (
+        "Sáng nay, Sở Giáo dục và Đào tạo thành phố tổ chức lễ tổng kết năm học, khen thưởng học sinh giỏi "
+        "cấp quốc gia và triển khai kế hoạch tuyển sinh lớp 10 năm học mới với nhiều điểm mới về hồ sơ."
+    )
+    run(seeded, [article_item(text, "https://d.example.vn/giao-duc.html", published=MEETING_DAY)])
+    article = by_url(seeded, "https://d.example.vn/giao-duc.html")
+    assert article.duplicate_of_id is None and article.cluster is None
+
+
+def test_duplicate_waiting_in_the_same_batch_is_found(tmp_path: Path) -> None:
+    database = sqlite_database(tmp_path)
+    stats = MemoryStats()
+    original = SEEDS[MEETING_SEED]
+    items = [
+        article_item(original, "https://a.example.vn/1.html", source="a"),
+        article_item(republications(original)["trimmed_ending"], "https://b.example.vn/1.html", source="b"),
+    ]
+    run(database, items, stats)
+    first = by_url(database, "https://a.example.vn/1.html")
+    assert by_url(database, "https://b.example.vn/1.html").duplicate_of_id == first.id
+    assert stats.counts["qpan/source/a/new"] == 1 and stats.counts["qpan/source/b/duplicates"] == 1

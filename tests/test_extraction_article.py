@@ -1,0 +1,130 @@
+"""extract_article behaviour that the saved pages do not pin down: selectors, fallbacks, sanity rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crawler.extraction import extract_article, guess_language, is_article_page
+from crawler.extraction.dates import VIETNAM
+from qpan.config import Selectors
+
+URL = "https://baoquocphong.vn/tin/phoi-hop-nghi-dinh-03-123.html"
+PARAGRAPH = (
+    "Bộ Công an và Bộ Quốc phòng phối hợp chặt chẽ trong bảo vệ an ninh quốc gia, bảo đảm trật tự, "
+    "an toàn xã hội, đấu tranh phòng, chống tội phạm theo Nghị định số 03/2019/NĐ-CP của Chính phủ."
+)
+
+
+def page(head: str = "", body: str = "", paragraphs: int = 4) -> str:
+    story = "".join(f"<p>{PARAGRAPH} Đoạn {i}.</p>" for i in range(paragraphs))
+    return (
+        f'<html lang="vi"><head><title>Tiêu đề bài - Báo Quốc phòng</title>{head}</head>'
+        f'<body><nav><a href="/">Trang chủ</a></nav><h1>Tiêu đề bài</h1>{body}'
+        f'<div class="content">{story}</div><div class="footer">Liên hệ</div></body></html>'
+    )
+
+
+def test_selectors_win_and_are_recorded() -> None:
+    html = page(
+        head='<meta property="og:title" content="Tiêu đề OG">',
+        body='<h2 class="headline">Tiêu đề theo selector</h2><span class="by">Minh Anh</span>'
+        '<span class="when">Thứ Hai, 20/03/2023 08:15</span><div class="story"><p>' + PARAGRAPH * 3 + "</p></div>",
+    )
+    selectors = Selectors(
+        title="h2.headline::text", author="span.by", date="span.when::text", body="div.story", remove=["p.ad"]
+    )
+    item = extract_article(html, URL, source="qp", selectors=selectors)
+    assert item["title"] == "Tiêu đề theo selector"
+    assert item["author"] == "Minh Anh"
+    assert item["published"] == datetime(2023, 3, 20, 8, 15, tzinfo=VIETNAM)
+    assert item["body_html"].startswith('<div class="story">')
+    assert item["methods"] == item["methods"] | {
+        "title": "selector",
+        "author": "selector",
+        "published": "selector",
+        "body_html": "selector",
+    }
+
+
+def test_unusable_selector_falls_back_to_metadata_and_generic() -> None:
+    html = page(head='<meta property="og:title" content="Tiêu đề OG">')
+    item = extract_article(html, URL, source="qp", selectors=Selectors(title="h5.none::text", body="div.none"))
+    assert item["title"] == "Tiêu đề OG" and item["methods"]["title"] == "opengraph"
+    assert item["methods"]["body_html"] == "generic" and "Đoạn 3" in item["body_html"]
+
+
+def test_broken_jsonld_date_falls_through_to_next_method() -> None:
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Tiêu đề JSON-LD",'
+        ' "datePublished": "không rõ"}</script>'
+        '<meta property="article:published_time" content="2024-12-26T15:30:00+07:00">'
+    )
+    item = extract_article(page(head=head), URL, source="qp")
+    assert item["title"] == "Tiêu đề JSON-LD"
+    assert item["published"] == datetime(2024, 12, 26, 15, 30, tzinfo=VIETNAM)
+    assert item["methods"]["published"] == "opengraph"
+
+
+def test_title_tag_loses_the_site_name() -> None:
+    html = page().replace("<h1>Tiêu đề bài</h1>", "")
+    item = extract_article(html, URL, source="qp")
+    assert item["title"] == "Tiêu đề bài" and item["methods"]["title"] == "title"
+
+
+def test_canonical_is_resolved_and_canonicalised() -> None:
+    item = extract_article(page(head='<link rel="canonical" href="/tin/bai-123.html?utm_source=x">'), URL, source="qp")
+    assert item["canonical_url"] == "https://baoquocphong.vn/tin/bai-123.html"
+
+
+def test_insane_canonicals_are_ignored() -> None:
+    for href in ("https://baoquocphong.vn/", "https://other-site.vn/tin/bai.html", "javascript:void(0)"):
+        item = extract_article(page(head=f'<link rel="canonical" href="{href}">'), URL, source="qp")
+        assert item["canonical_url"] == URL, href
+        assert item["methods"]["canonical_url"] == "url"
+
+
+def test_amp_url_without_canonical_is_still_canonicalised() -> None:
+    item = extract_article(page(), "https://m.baoquocphong.vn/amp/tin/phoi-hop-123.html?utm_source=zalo", source="qp")
+    assert item["canonical_url"] == "https://baoquocphong.vn/tin/phoi-hop-123.html"
+
+
+def test_trafilatura_is_the_last_resort() -> None:
+    # every paragraph sits in a container the generic scorer discards as boilerplate
+    story = "".join(f'<div class="related-box"><p>{PARAGRAPH} Đoạn {i}.</p></div>' for i in range(6))
+    html = f"<html><body><article>{story}</article></body></html>"
+    item = extract_article(html, URL, source="qp")
+    assert item["methods"].get("body_html") == "trafilatura"
+    assert "Đoạn 5" in item["body_html"]
+
+
+def test_jsonld_article_body_before_trafilatura() -> None:
+    body = "\\n".join(f"{PARAGRAPH} Đoạn {i}." for i in range(3))
+    head = f'<script type="application/ld+json">{{"@type": "NewsArticle", "articleBody": "{body}"}}</script>'
+    html = f"<html><head>{head}</head><body><div class='related'>x</div></body></html>"
+    item = extract_article(html, URL, source="qp")
+    assert item["methods"]["body_html"] == "jsonld" and item["body_html"].count("<p>") == 3
+
+
+def test_empty_page_gives_an_empty_item_not_an_exception() -> None:
+    for body in (b"", b"   ", b"\x00\x01\x02"):
+        item = extract_article(body, URL, source="qp")
+        assert item["body_html"] == "" and item["canonical_url"] == URL
+        assert item["fetched_at"].tzinfo is not None
+
+
+def test_language_from_markup_and_from_text() -> None:
+    assert extract_article(page(), URL, source="qp")["language"] == "vi"
+    wrong = extract_article(page().replace('lang="vi"', 'lang="en"'), URL, source="qp")
+    assert wrong["language"] == "vi" and wrong["methods"]["language"] == "heuristic"
+    assert guess_language("The Ministry of Public Security and the Ministry of National Defence met.") is None
+
+
+def test_is_article_page() -> None:
+    dated = page(head='<meta property="article:published_time" content="2024-12-26T15:30:00+07:00">')
+    assert is_article_page(extract_article(dated, URL, source="qp"))
+    listing = (
+        "<html><body><h1>Thời sự</h1><ul>"
+        + "".join(f'<li><a href="/a-{i}.html">Tin số {i} về hội nghị giao ban</a></li>' for i in range(30))
+        + "</ul></body></html>"
+    )
+    assert not is_article_page(extract_article(listing, "https://baoquocphong.vn/thoi-su", source="qp"))

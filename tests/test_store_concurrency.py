@@ -1,0 +1,91 @@
+"""Two (or more) processes storing the same canonical URL at the same moment leave one row.
+
+Each process looks the URL up, finds nothing, and only then — once every process has looked —
+inserts: the unique index lets one INSERT through, the others get an IntegrityError, retry
+their transaction and update the row instead. Run against a SQLite file and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines.stages.dedup import DedupStage
+from pipelines.storage import articles
+from pipelines.storage.batch import ArticleBatch
+from pipelines.storage.db import Database
+from tests.support.articles import article_item, by_url, count_rows, migrated, seed_texts
+from tests.support.services import fresh_postgres_database
+
+PROCESSES = 4
+URL = "https://bao.example.vn/hoi-nghi-giao-ban-123.html"
+
+
+def _writer(url: str, text: str, barrier: Any, results: Any) -> None:
+    """One process: fingerprint and store the article, with every lookup done before any insert."""
+    looked_up = articles.find_by_canonical
+    waited = [False]
+
+    def lookup_then_wait(session: Any, canonical_url: str) -> Any:
+        found = looked_up(session, canonical_url)
+        if not waited[0]:
+            waited[0] = True
+            barrier.wait(timeout=30)
+        return found
+
+    articles.find_by_canonical = lookup_then_wait  # this process only
+    try:
+        database = Database(url)
+        batch = ArticleBatch(database)
+        item = DedupStage(database).process_item(article_item(text, URL, source="bao"))
+        batch.add(item)
+        stored = batch.flush()
+        results.put(("ok", [entry.inserted for entry in stored]))
+    except Exception as exc:  # reported to the test, which fails on it
+        results.put(("error", repr(exc)))
+
+
+def race(url: str) -> list[tuple[str, Any]]:
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(PROCESSES), context.Queue()
+    texts = list(seed_texts().values())
+    workers = [context.Process(target=_writer, args=(url, texts[n], barrier, results)) for n in range(PROCESSES)]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+    return outcomes
+
+
+def check_one_row(database: Database, outcomes: list[tuple[str, Any]]) -> None:
+    assert [status for status, _ in outcomes] == ["ok"] * PROCESSES, outcomes
+    inserted = [flag for _, flags in outcomes for flag in flags]
+    assert sorted(inserted) == [False] * (PROCESSES - 1) + [True]
+    assert count_rows(database) == {"articles": 1, "bands": 32, "search": 1}
+    assert by_url(database, URL).canonical_url == URL
+
+
+def test_concurrent_writers_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    database = migrated(url)
+    check_one_row(database, race(url))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.mark.postgres
+def test_concurrent_writers_on_postgresql(postgres_url: str) -> None:
+    database = migrated(postgres_url)
+    try:
+        check_one_row(database, race(postgres_url))
+    finally:
+        database.dispose()
