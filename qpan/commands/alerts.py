@@ -77,8 +77,10 @@ def _outbox_row(delivery: AlertDelivery, labels: dict[str, str]) -> dict[str, An
 @app.callback(invoke_without_command=True)
 def outbox(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most N deliveries.")] = 50,
-    status: Annotated[Status | None, typer.Option("--status", help="Only deliveries in this state.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, metavar="N", help="At most N deliveries.")] = 50,
+    status: Annotated[
+        Status | None, typer.Option("--status", metavar="STATE", help="Only deliveries in this state.")
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List the alert outbox, newest first (a delivery is one alert on one channel)."""

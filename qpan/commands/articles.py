@@ -20,9 +20,11 @@ def articles(
     since: SinceOption = None,
     source: SourceOption = None,
     search: Annotated[
-        str | None, typer.Option("--search", "-q", help="Full-text search; diacritics optional.")
+        str | None, typer.Option("--search", "-q", metavar="TEXT", help="Full-text search; diacritics optional.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="At most N articles (0: no limit).")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, metavar="N", help="At most N articles (0: no limit).")
+    ] = 50,
     fmt: FormatOption = Format.table,
 ) -> None:
     """List stored articles, newest first."""

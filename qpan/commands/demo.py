@@ -11,7 +11,7 @@ from qpan.output import stdout_console
 
 
 def demo(
-    db: Annotated[Path | None, typer.Option("--db", help="Crawl into this SQLite file (kept).")] = None,
+    db: Annotated[Path | None, typer.Option("--db", metavar="FILE", help="Crawl into this SQLite file (kept).")] = None,
     keep: Annotated[bool, typer.Option("--keep", help="Keep the temporary database to explore it.")] = False,
 ) -> None:
     """Offline: serve the bundled local news web, crawl it into a fresh database, show results."""

@@ -17,8 +17,20 @@ from qpan.context import AppContext
 from qpan.output import article_json, stderr_console
 
 CSV_COLUMNS = [
-    "id", "url", "canonical_url", "source", "title", "published", "author", "relevance", "relevant",
-    "matched_terms", "duplicate_of", "cluster", "fetched_at", "text",
+    "id",
+    "url",
+    "canonical_url",
+    "source",
+    "title",
+    "published",
+    "author",
+    "relevance",
+    "relevant",
+    "matched_terms",
+    "duplicate_of",
+    "cluster",
+    "fetched_at",
+    "text",
 ]
 
 
@@ -41,8 +53,12 @@ def _write_rows(rows: list[dict[str, Any]], fmt: ExportFormat, stream: IO[str]) 
 
 def export(
     ctx: typer.Context,
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="jsonl, csv or atom.")] = ExportFormat.jsonl,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")] = None,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", metavar="jsonl|csv|atom", help="jsonl, csv or atom.")
+    ] = ExportFormat.jsonl,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to this file, not stdout.")
+    ] = None,
     since: SinceOption = None,
     source: SourceOption = None,
     include_seeds: Annotated[bool, typer.Option("--include-seeds", help="Also export the seed articles.")] = False,

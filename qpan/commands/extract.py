@@ -20,12 +20,15 @@ from qpan.output import item_json, print_json
 def extract(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A saved HTML page.")],
-    url: Annotated[str, typer.Option("--url", help="The URL the page was fetched from.")],
+    url: Annotated[str, typer.Option("--url", metavar="URL", help="The URL the page was fetched from.")],
     source: Annotated[
-        str | None, typer.Option("--source", "-s", help="Use this source's selectors (default: by the URL's host).")
+        str | None,
+        typer.Option(
+            "--source", "-s", metavar="NAME", help="Use this source's selectors (default: by the URL's host)."
+        ),
     ] = None,
     encoding: Annotated[
-        str | None, typer.Option("--encoding", help="The charset the server declared, if known.")
+        str | None, typer.Option("--encoding", metavar="CHARSET", help="The charset the server declared, if known.")
     ] = None,
 ) -> None:
     """Run extraction + cleaning + relevance on one saved page and print the article JSON."""

@@ -10,7 +10,7 @@ import typer
 from qpan.output import VIETNAM, Format
 
 FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    Format, typer.Option("--format", "-f", metavar="table|json|csv", help="Output format.", case_sensitive=False)
 ]
 
 
@@ -39,5 +39,5 @@ SinceOption = Annotated[
     ),
 ]
 SourceOption = Annotated[
-    list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+    list[str] | None, typer.Option("--source", "-s", metavar="NAME", help="Only this source (repeatable).")
 ]

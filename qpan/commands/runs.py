@@ -44,7 +44,7 @@ def run_row(run: CrawlRun) -> dict[str, Any]:
 
 def runs(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most N runs.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, metavar="N", help="At most N runs.")] = 20,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Crawl-run history, newest first, with per-source figures."""
