@@ -136,6 +136,8 @@ def test_show_prints_why_it_matched(sqlite_db: Database, capsys: pytest.CaptureF
     assert result.code == 0
     assert "giao ban" in result.stdout
     assert "Bắc Kạn" in result.stdout
+    border = run_qpan(capsys, "show", "3")
+    assert "2025-03-05T07:00:00+07:00" in border.stdout, "dates read in Vietnam time, as the article JSON gives them"
     missing = run_qpan(capsys, "show", "999")
     assert missing.code == 1
     assert missing.stderr.strip() == "qpan: no article with id 999"

@@ -15,7 +15,7 @@ from pipelines.storage.models import Article
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
 from qpan.errors import UserError
-from qpan.output import Format, article_json, duplicate_label, print_json, stdout_console
+from qpan.output import Format, article_json, duplicate_label, local_iso, print_json, stdout_console
 
 
 def _related(session: Session, article: Article) -> tuple[list[Article], list[Article]]:
@@ -45,9 +45,9 @@ def _metadata_table(article: Article) -> Table:
         ("source", article.source + (f" (seed {article.seed_name})" if article.seed_name else "")),
         ("url", article.url),
         ("canonical", article.canonical_url),
-        ("published", article.published.isoformat() if article.published else "unknown"),
+        ("published", local_iso(article.published) or "unknown"),
         ("author", article.author or ""),
-        ("fetched", article.fetched_at.isoformat() if article.fetched_at else ""),
+        ("fetched", local_iso(article.fetched_at) or ""),
         ("relevance", f"{article.relevance:.2f} ({'relevant' if article.relevant else 'not relevant'})"),
         ("matched", ", ".join(f"{t} ×{n}" for t, n in (article.matched_terms or {}).items()) or "nothing"),
         ("duplicate of", "—" if label is None else str(label)),
