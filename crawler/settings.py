@@ -9,8 +9,11 @@ file as a side effect, and a broken qpan.toml only matters when Scrapy asks for 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 from functools import cache
+from importlib import import_module
 from typing import Any
 
 from crawler.registry import select_sources, theme_queries
@@ -50,6 +53,40 @@ SITEMAP_MAX_DEPTH = 3  # sitemap index -> index -> sitemap
 EXTRA_DEPTH = 4  # discovery home -> sitemap index -> sitemap -> article, beyond listing pages
 
 
+class ScaleOutUnavailable(UserError):
+    """Falling back to a private frontier would silently fetch every page once per machine."""
+
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__("redis_url is set but scrapy-redis is not installed: pip install 'qpan[scale]'")
+
+
+def scale_out_settings(redis_url: str, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """scrapy-redis settings for ``crawler.scale.SharedScheduler``.
+
+    The keys carry the spider name and a digest of the sources: machines share a frontier only
+    when they crawl the same sources configured the same way, so a page queued by one machine
+    is always one the others know how to parse. The scheduler persists (SCHEDULER_PERSIST)
+    because the round ends when the last machine leaves, not the first (see crawler/scale.py).
+    """
+    try:
+        import_module("crawler.scale")
+    except ImportError:
+        raise ScaleOutUnavailable() from None
+    digest = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()[:12]
+    prefix = f"qpan:%(spider)s:{digest}"
+    return {
+        "SCHEDULER": "crawler.scale.SharedScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
+        "QPAN_WORKERS_KEY": f"{prefix}:workers",
+        "REDIS_URL": redis_url,
+    }
+
+
 def download_slots(sources: list[SourceConfig], config: Config) -> dict[str, dict[str, Any]]:
     """One download slot per source (the spider names requests' slots after their source),
     so politeness holds per site even when a site spans several host names."""
@@ -74,6 +111,8 @@ def build_settings(
     crawl = config.crawl
     selected = sources if sources is not None else select_sources(config)
     max_listing = max((source.max_listing_pages for source in selected), default=1)
+    source_dicts = [source.model_dump() for source in selected]
+    scale_out = scale_out_settings(crawl.redis_url, source_dicts) if crawl.redis_url else {}
     return {
         "BOT_NAME": "qpan",
         "SPIDER_MODULES": ["crawler.spiders"],
@@ -113,12 +152,13 @@ def build_settings(
         "QPAN_DATABASE_URL": config.database.url,
         "QPAN_TOPIC": config.topic.model_dump(),
         "QPAN_MAX_TEXT_CHARS": crawl.max_text_chars,
-        "QPAN_SOURCES": [source.model_dump() for source in selected],
+        "QPAN_SOURCES": source_dicts,
         "QPAN_SINCE_DAYS": crawl.since_days if since_days is None else since_days,
         "QPAN_RUN_ID": run_id,
         "QPAN_THEME_SEARCH": crawl.theme_search,
         "QPAN_QUERIES": theme_queries(config),
         "QPAN_PROGRESS": progress,
+        **scale_out,
     }
 
 

@@ -92,6 +92,8 @@ class CrawlConfig(_Strict):
     theme_search: bool = True
     obey_robots: bool = True
     autothrottle: bool = True
+    # Scale-out (opt-in): several `qpan crawl` processes share one frontier and seen-set here.
+    redis_url: str | None = Field(default=None, pattern=r"^(redis|rediss|unix)://")
 
 
 class TopicConfig(_Strict):

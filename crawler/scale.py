@@ -1,0 +1,111 @@
+"""Scale-out: ``qpan crawl`` on several machines sharing one frontier of article pages in Redis.
+
+Only article pages are shared. Each process still fetches its own entry points (feeds,
+sitemaps, listings, searches, discovery), conditionally and so cheaply, because that is how a
+run learns whether each of its sources was reached: were they shared, a machine that happened
+to fetch none of a source's pages would report that source as down. Article pages, which are
+most of the work, go to one Redis queue behind one Redis seen-set, so whichever machine is free
+fetches each of them once.
+
+A round lasts while any machine is in it. scrapy-redis's own ``SCHEDULER_PERSIST = False``
+clears the queue when the *first* machine finishes, losing pages the others queued and have not
+fetched yet; here the *last* one out clears it. Each machine holds a lease, renewed while it
+crawls, so a killed process cannot keep a round (and its seen-set) alive for ever. The next
+run starts a fresh round; articles already stored are skipped by ``SeenUrlFilter`` against the
+shared database, as on one machine.
+
+Importing this module needs scrapy-redis; ``crawler.settings`` imports it only when
+``[crawl] redis_url`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy_redis.scheduler import Scheduler
+
+from crawler import meta
+
+LEASE_SECONDS = 600.0
+RENEW_AFTER_SECONDS = 60.0
+
+# KEYS: workers, queue, seen-set. ARGV: worker, now, lease expiry.
+_JOIN = """
+redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[2])
+if redis.call('zcard', KEYS[1]) == 0 then redis.call('del', KEYS[2], KEYS[3]) end
+redis.call('zadd', KEYS[1], ARGV[3], ARGV[1])
+"""
+_LEAVE = """
+redis.call('zrem', KEYS[1], ARGV[1])
+redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[2])
+if redis.call('zcard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KEYS[3]) end
+"""
+
+
+class SharedScheduler(Scheduler):
+    """scrapy-redis's scheduler for article pages, a local FIFO for this machine's entry points."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workers_key_template = ""
+        self.workers_key = ""
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.local: deque[Request] = deque()
+        self.local_seen: set[str] = set()
+        self.renewed_at = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
+        scheduler: SharedScheduler = super().from_crawler(crawler)
+        scheduler.workers_key_template = crawler.settings.get("QPAN_WORKERS_KEY")
+        return scheduler
+
+    def _round(self, script: str) -> None:
+        now = time.time()
+        keys = [self.workers_key, self.queue.key, self.df.key]
+        self.server.eval(script, len(keys), *keys, self.worker, now, now + LEASE_SECONDS)
+        self.renewed_at = now
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        self.workers_key = self.workers_key_template % {"spider": spider.name}
+        self._round(_JOIN)
+
+    def close(self, reason: str) -> None:
+        super().close(reason)
+        self._round(_LEAVE)
+
+    def _renew_lease(self) -> None:
+        now = time.time()
+        if now - self.renewed_at >= RENEW_AFTER_SECONDS:
+            self.server.zadd(self.workers_key, {self.worker: now + LEASE_SECONDS})
+            self.renewed_at = now
+
+    def enqueue_request(self, request: Request) -> bool:
+        if request.meta.get(meta.KIND) == meta.ARTICLE:
+            return super().enqueue_request(request)
+        fingerprint = self.df.request_fingerprint(request)
+        if not request.dont_filter and fingerprint in self.local_seen:
+            self.df.log(request, self.spider)
+            return False
+        self.local_seen.add(fingerprint)
+        self.local.append(request)
+        self.stats.inc_value("scheduler/enqueued/memory")
+        return True
+
+    def next_request(self) -> Request | None:
+        self._renew_lease()
+        if self.local:
+            self.stats.inc_value("scheduler/dequeued/memory")
+            return self.local.popleft()
+        return super().next_request()
+
+    def __len__(self) -> int:
+        return len(self.local) + super().__len__()
