@@ -61,7 +61,6 @@ _BLOCK_TAGS = frozenset(
 )
 _PARAGRAPH_MARK = "\ue000"  # private-use characters survive get_text() and whitespace folding
 _LINE_MARK = "\ue001"
-_WHITESPACE = re.compile(r"\s+")
 _SENTENCE_INSIDE = re.compile(r"[.!?…]\s+\S")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 _TEXT_TYPES = (NavigableString, CData)  # what get_text() keeps: no comments, scripts, doctypes
@@ -191,7 +190,7 @@ def html_to_text(body_html: str, rules: BoilerplateRules | None = None) -> str:
             text, _ = _walk(soup, None)
     except (ParserRejectedMarkup, RecursionError, AssertionError, ValueError, TypeError) as exc:
         raise BrokenHtml(f"HTML parser failed: {type(exc).__name__}") from None
-    text = _WHITESPACE.sub(" ", text).replace(_LINE_MARK, "\n").replace(_PARAGRAPH_MARK, "\n\n")
+    text = " ".join(text.split()).replace(_LINE_MARK, "\n").replace(_PARAGRAPH_MARK, "\n\n")
     return normalize_text(text)
 
 
@@ -213,7 +212,7 @@ def _walk(soup: BeautifulSoup, rules: BoilerplateRules | None) -> tuple[str, lis
             if not isinstance(node, Tag):
                 if type(node) in _TEXT_TYPES:
                     pieces.append(node)
-                if rules is not None and rules.related_heading.search(node):
+                if rules is not None and rules.related_heading.match(node):
                     headings.append(node)
                 continue
             if rules is not None:
