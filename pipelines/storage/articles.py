@@ -60,19 +60,36 @@ class Candidate(ArticleRef):
     shingle_count: int
 
 
-def _ref_columns() -> tuple[Any, ...]:
-    return Article.id, Article.duplicate_of_id, Article.cluster
+_ARTICLES = Article.__table__
+_BANDS = DedupBand.__table__
+_REF_COLUMNS = (_ARTICLES.c.id, _ARTICLES.c.duplicate_of_id, _ARTICLES.c.cluster)
+
+# Statements the dedup lookup runs for every article are built once and run on the session's
+# Core connection: building a select and going through the ORM's execution layer cost more
+# than SQLite's answer, and these lookups only read plain columns.
+_BY_CANONICAL = select(*_REF_COLUMNS).where(_ARTICLES.c.canonical_url == bindparam("url"))
+_BY_CONTENT_HASH = (
+    select(*_REF_COLUMNS).where(_ARTICLES.c.content_hash == bindparam("hash")).order_by(_ARTICLES.c.id).limit(1)
+)
+_RELEVANT_PUBLISHED = (
+    select(*_REF_COLUMNS, _ARTICLES.c.minhash)
+    .where(
+        _ARTICLES.c.relevant.is_(True),
+        _ARTICLES.c.published.between(bindparam("start"), bindparam("end")),
+        _ARTICLES.c.duplicate_of_id.is_(None),
+    )
+    .limit(MAX_CANDIDATES)
+)
 
 
 def find_by_canonical(session: Session, canonical_url: str) -> ArticleRef | None:
-    row = session.execute(select(*_ref_columns()).where(Article.canonical_url == canonical_url)).first()
+    row = session.connection().execute(_BY_CANONICAL, {"url": canonical_url}).first()
     return ArticleRef(*row) if row else None
 
 
 def find_by_content_hash(session: Session, content_hash: str) -> ArticleRef | None:
     """The first stored article with this exact (normalised) text."""
-    query = select(*_ref_columns()).where(Article.content_hash == content_hash).order_by(Article.id).limit(1)
-    row = session.execute(query).first()
+    row = session.connection().execute(_BY_CONTENT_HASH, {"hash": content_hash}).first()
     return ArticleRef(*row) if row else None
 
 
@@ -80,13 +97,13 @@ def find_by_content_hash(session: Session, content_hash: str) -> ArticleRef | No
 def _band_query(count: int) -> Select[Any]:
     """The candidate query for ``count`` band keys, built once: constructing 32 OR-ed
     comparisons costs more than running them, so only the parameters change per lookup."""
-    matching = select(DedupBand.article_id).where(
-        or_(*(and_(DedupBand.band == bindparam(f"b{n}"), DedupBand.key == bindparam(f"k{n}")) for n in range(count)))
+    matching = select(_BANDS.c.article_id).where(
+        or_(*(and_(_BANDS.c.band == bindparam(f"b{n}"), _BANDS.c.key == bindparam(f"k{n}")) for n in range(count)))
     )
     return (
-        select(*_ref_columns(), Article.minhash)
-        .where(Article.id.in_(matching))
-        .order_by(Article.id)
+        select(*_REF_COLUMNS, _ARTICLES.c.minhash)
+        .where(_ARTICLES.c.id.in_(matching))
+        .order_by(_ARTICLES.c.id)
         .limit(MAX_CANDIDATES)
     )
 
@@ -102,7 +119,7 @@ def near_duplicate_candidates(session: Session, band_keys: Sequence[tuple[int, i
     params: dict[str, int] = {}
     for n, (band, key) in enumerate(band_keys):
         params[f"b{n}"], params[f"k{n}"] = band, key
-    return _candidates(session.execute(_band_query(len(band_keys)), params))
+    return _candidates(session.connection().execute(_band_query(len(band_keys)), params))
 
 
 def relevant_published_near(session: Session, published: datetime, window: timedelta) -> list[Candidate]:
@@ -114,16 +131,8 @@ def relevant_published_near(session: Session, published: datetime, window: timed
     finds the rest at a cost that does not grow with the number of stored articles. No ORDER
     BY: it would tempt a planner into walking the primary key instead.
     """
-    query = (
-        select(*_ref_columns(), Article.minhash)
-        .where(
-            Article.relevant.is_(True),
-            Article.published.between(published - window, published + window),
-            Article.duplicate_of_id.is_(None),
-        )
-        .limit(MAX_CANDIDATES)
-    )
-    return _candidates(session.execute(query))
+    params = {"start": published - window, "end": published + window}
+    return _candidates(session.connection().execute(_RELEVANT_PUBLISHED, params))
 
 
 def _candidates(rows: Any) -> list[Candidate]:
