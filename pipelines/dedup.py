@@ -46,7 +46,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
-from pipelines.normalize import match_key
+from pipelines.relevance import text_key
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
@@ -77,21 +77,22 @@ def _band_spans() -> tuple[tuple[int, int], ...]:
 BAND_SPANS = _band_spans()
 
 
-def _words(text: str) -> list[str]:
-    """The text as diacritic-free lower-case words (``match_key``): Unicode form, tone placement,
-    case and punctuation cannot make two copies of a text differ. Folding merges syllables that
-    differ only by diacritics, which changes none of the Jaccard figures above."""
-    return match_key(text).split()
+def _key(text: str) -> bytes:
+    """The text as diacritic-free lower-case words (``match_key``), single-spaced, as ASCII bytes:
+    Unicode form, tone placement, case and punctuation cannot make two copies of a text differ.
+    Folding merges syllables that differ only by diacritics, which changes none of the Jaccard
+    figures above. The relevance stage has just computed the same key, so it is reused."""
+    return text_key(text).encode("ascii")
 
 
-def _digest(words: list[str]) -> str:
-    return hashlib.sha256(" ".join(words).encode("ascii")).hexdigest()
+def _digest(key: bytes) -> str:
+    return hashlib.sha256(key).hexdigest()
 
 
 def content_hash(text: str) -> str:
     """SHA-256 of the text reduced to its words, so a republication that only re-typesets the
     text (spacing, punctuation, case, diacritics, Unicode form) hashes equal."""
-    return _digest(_words(text))
+    return _digest(_key(text))
 
 
 # odd 64-bit multipliers, one per position in a shingle: hash(shingle) = sum(word_hash * M[j])
@@ -101,7 +102,7 @@ _POSITION_MULTIPLIERS = np.array(
 )
 
 
-def shingle_hashes(words: list[str], size: int = SHINGLE_WORDS) -> np.ndarray:
+def shingle_hashes(words: list[bytes], size: int = SHINGLE_WORDS) -> np.ndarray:
     """Distinct 32-bit hashes of the runs of ``size`` consecutive words (uint32, sorted).
 
     Computed with numpy from one CRC-32 per word instead of hashing every shingle string in
@@ -112,7 +113,7 @@ def shingle_hashes(words: list[str], size: int = SHINGLE_WORDS) -> np.ndarray:
         raise ValueError(f"shingles of more than {len(_POSITION_MULTIPLIERS)} words are not supported")
     if not words:
         return np.empty(0, dtype=np.uint32)
-    word_hashes = np.fromiter((zlib.crc32(word.encode("ascii")) for word in words), np.uint64, len(words))
+    word_hashes = np.fromiter(map(zlib.crc32, words), np.uint64, len(words))
     width = min(size, len(words))
     count = len(words) - width + 1
     combined = np.zeros(count, dtype=np.uint64)
@@ -123,7 +124,7 @@ def shingle_hashes(words: list[str], size: int = SHINGLE_WORDS) -> np.ndarray:
 
 def shingles(text: str) -> np.ndarray:
     """The distinct shingle hashes of a text (see :func:`shingle_hashes`)."""
-    return shingle_hashes(_words(text))
+    return shingle_hashes(_key(text).split())
 
 
 @lru_cache(maxsize=1)
@@ -172,12 +173,12 @@ class Fingerprint:
 
 
 def fingerprint(text: str) -> Fingerprint:
-    words = _words(text)
-    hashes = shingle_hashes(words)
+    key = _key(text)
+    hashes = shingle_hashes(key.split())
     if not len(hashes):
-        return Fingerprint(_digest(words), None, 0, [])
+        return Fingerprint(_digest(key), None, 0, [])
     sig = signature(hashes)
-    return Fingerprint(_digest(words), sig, len(hashes), band_keys(sig))
+    return Fingerprint(_digest(key), sig, len(hashes), band_keys(sig))
 
 
 def decode_signature(data: bytes | None) -> tuple[np.ndarray, int] | None:

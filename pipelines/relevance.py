@@ -22,6 +22,7 @@ import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,13 @@ class Relevance:
             "matched_terms": dict(self.matched_terms),
             "explanation": self.explain(),
         }
+
+
+@lru_cache(maxsize=16)
+def text_key(text: str) -> str:
+    """``match_key`` of an article's text, remembered for the last few texts: the dedup stage
+    fingerprints the same key of the same text right after scoring, so it is computed once."""
+    return match_key(text)
 
 
 class ThemeProfile:
@@ -273,7 +281,7 @@ class ThemeProfile:
         effective: Counter[Term] = Counter()  # term -> weighted count before the cap
         pair_count = 0.0
         ignored: set[str] = set()
-        for key_text, factor in ((match_key(text or ""), 1.0), (match_key(title or ""), self.title_weight)):
+        for key_text, factor in ((text_key(text or ""), 1.0), (match_key(title or ""), self.title_weight)):
             pair_count += factor * self._scan_terms(key_text.split(), factor, counts, effective)
             self._scan_anchors(f" {key_text} ", factor, counts, effective, ignored)
         evidence = dict.fromkeys(self.groups, 0.0)
