@@ -10,6 +10,7 @@ run is marked ``interrupted``.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from crawler.spiders.news import NewsSpider
 from crawler.summary import SourceFigures, run_status
 from pipelines.storage.db import Database
 from pipelines.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
+from pipelines.storage.runs import mark_dead_runs
 from qpan.config import Config
 from qpan.context import require_current_schema
 
@@ -31,7 +33,7 @@ EXIT_INTERRUPTED = 130
 @dataclass
 class RunResult:
     run_id: int
-    status: str  # ok | partial | failed | interrupted | timed_out
+    status: str  # ok | partial | failed | interrupted | timed_out | died
     sources: list[SourceFigures] = field(default_factory=list)
     error: str | None = None
 
@@ -77,8 +79,10 @@ def run_crawl(
     """Crawl ``sources`` (default: every enabled source) once and record the run."""
     selected = select_sources(config, sources)
     database = require_current_schema(Database(config.database.url))
+    host = socket.gethostname()
     with database.session() as session:
-        run = CrawlRun(trigger=trigger, pid=os.getpid(), status="running")
+        mark_dead_runs(session, host)
+        run = CrawlRun(trigger=trigger, pid=os.getpid(), host=host, status="running")
         session.add(run)
         session.flush()
         run_id = run.id

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from pipelines.storage.db import Database
 from pipelines.storage.models import AlertDelivery, CrawlRun, utcnow
+from pipelines.storage.runs import mark_died
 
 log = logging.getLogger("qpan.scheduler")
 
@@ -170,6 +171,8 @@ class CrawlLauncher:
             if run is None:
                 return RunOutcome(None, "failed", child.returncode, seconds)
             run.trigger = TRIGGER
+            if run.status == "running" and not stopped:
+                mark_died(run, f"the crawl process ended (exit code {child.returncode}) without recording its outcome")
             if stopped:
                 run.status = stopped
                 run.finished_at = run.finished_at or utcnow()

@@ -14,9 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from pipelines.storage.batch import DEFAULT_MAX_WAIT
-from pipelines.storage.models import utcnow
+from pipelines.storage.models import CrawlRun, utcnow
 from qpan.demo import LocalWeb
 from scheduler.alerts import dispatch, dispatch_after_run
 from tests.conftest import write_config
@@ -135,6 +136,10 @@ def test_a_real_crawl_killed_after_storing_is_alerted_once_by_the_next_run(
         subprocess.run(crawl, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=120)
         dispatch(database, alert_config([hook.url]), now=utcnow() + timedelta(hours=1))
 
+    with database.session() as session:
+        killed_run, next_run = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+        assert (killed_run.status, next_run.status) == ("died", "ok"), "the killed run is not left 'running'"
+        assert f"process {child.pid}" in (killed_run.error or "")
     messages = "\n".join(payload["message"] for payload in hook.payloads)
     assert stored_by_killed_run and set(stored_by_killed_run) <= set(alertable_titles(database))
     for title in alertable_titles(database):

@@ -137,9 +137,10 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column()
-    status: Mapped[str] = mapped_column(String(32), default="running")  # running ok partial failed timed_out
+    status: Mapped[str] = mapped_column(String(32), default="running")  # running ok partial failed timed_out died
     trigger: Mapped[str] = mapped_column(String(32), default="cli")  # cli scheduler demo
     pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
     error: Mapped[str | None] = mapped_column(Text)
 
     sources: Mapped[list[RunSource]] = relationship(
