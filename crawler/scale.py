@@ -50,7 +50,12 @@ if redis.call('zcard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KE
 
 
 class SharedScheduler(Scheduler):
-    """scrapy-redis's scheduler for article pages, a local FIFO for this machine's entry points."""
+    """scrapy-redis's queue and seen-set for article pages, a local FIFO for this machine's entry points.
+
+    ``enqueue_request``/``next_request`` are whole, not ``super()`` calls: scrapy-redis 0.9.1
+    passes ``spider=`` to the stats collector, which Scrapy 2.19 deprecates (a warning on every
+    run) and a later Scrapy will reject.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -89,23 +94,34 @@ class SharedScheduler(Scheduler):
             self.renewed_at = now
 
     def enqueue_request(self, request: Request) -> bool:
-        if request.meta.get(meta.KIND) == meta.ARTICLE:
-            return super().enqueue_request(request)
-        fingerprint = self.df.request_fingerprint(request)
-        if not request.dont_filter and fingerprint in self.local_seen:
+        shared = request.meta.get(meta.KIND) == meta.ARTICLE
+        if not request.dont_filter and self._seen(request, shared):
             self.df.log(request, self.spider)
             return False
-        self.local_seen.add(fingerprint)
-        self.local.append(request)
-        self.stats.inc_value("scheduler/enqueued/memory")
+        if shared:
+            self.queue.push(request)
+        else:
+            self.local.append(request)
+        self.stats.inc_value(f"scheduler/enqueued/{'redis' if shared else 'memory'}")
         return True
+
+    def _seen(self, request: Request, shared: bool) -> bool:
+        if shared:
+            return bool(self.df.request_seen(request))
+        fingerprint = self.df.request_fingerprint(request)
+        seen = fingerprint in self.local_seen
+        self.local_seen.add(fingerprint)
+        return seen
 
     def next_request(self) -> Request | None:
         self._renew_lease()
         if self.local:
-            self.stats.inc_value("scheduler/dequeued/memory")
-            return self.local.popleft()
-        return super().next_request()
+            request, where = self.local.popleft(), "memory"
+        else:
+            request, where = self.queue.pop(self.idle_before_close), "redis"
+        if request is not None:
+            self.stats.inc_value(f"scheduler/dequeued/{where}")
+        return request
 
     def __len__(self) -> int:
         return len(self.local) + super().__len__()

@@ -54,5 +54,38 @@ def fresh_postgres_database() -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+REDIS_HOST = os.environ.get("QPAN_TEST_REDIS_HOST", "127.0.0.1")
+REDIS_PORT = int(os.environ.get("QPAN_TEST_REDIS_PORT", "6379"))
+_REDIS_CLAIM = "qpan-test:claimed"
+
+
 def require_redis() -> None:
-    require_service("Redis", os.environ.get("QPAN_TEST_REDIS_HOST", "127.0.0.1"), 6379)
+    require_service("Redis", REDIS_HOST, REDIS_PORT)
+
+
+@contextmanager
+def fresh_redis_database() -> Iterator[str]:
+    """An empty Redis database number for one test, flushed afterwards. Yields its URL.
+
+    Parallel test workers share one server: a database is claimed with ``SET NX`` so no two
+    tests ever use the same one, and database 0 is left to whoever else uses the server.
+    """
+    require_redis()
+    import redis
+
+    token = uuid.uuid4().hex
+    admin = redis.Redis(host=REDIS_HOST, port=REDIS_PORT)
+    count = int(admin.config_get("databases")["databases"])
+    admin.close()
+    for number in range(1, count):
+        client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=number)
+        if client.dbsize() == 0 and client.set(_REDIS_CLAIM, token, nx=True, ex=3600):
+            break
+        client.close()
+    else:
+        pytest.fail(f"no empty Redis database at {REDIS_HOST}:{REDIS_PORT} to claim", pytrace=False)
+    try:
+        yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{number}"
+    finally:
+        client.flushdb()
+        client.close()
