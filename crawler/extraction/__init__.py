@@ -49,7 +49,7 @@ def parse_html(text: str) -> HtmlElement | None:
     if not text.strip():
         return None
     try:
-        return lxml.html.document_fromstring(text)
+        return lxml.html.document_fromstring(text, parser=generic.HTML_PARSER)
     except (ParserError, ValueError):
         return None
 

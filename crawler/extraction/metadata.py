@@ -62,6 +62,7 @@ _BYLINE_HINT = re.compile(r"author|byline|tac-?gia|writer|reporter|nguoi-?viet")
 # XPath pre-filters (in document order) so the layout scans skip the bulk of the page in C
 _DATELINE_ELEMENTS = etree.XPath("//h1 | //time | //*[@class or @id]")
 _BYLINE_ELEMENTS = etree.XPath("//*[@class or @id or @itemprop] | //p[@style or @align] | //div[@style or @align]")
+_MICRODATA_DATES = etree.XPath("//*[@itemprop='datePublished']")
 _URL_STAMP = re.compile(r"(20\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?\d*\.(?:html?|vnp|chn|ldo)$")
 _MAX_DATELINE_CHARS = 90
 _MAX_BYLINE_CHARS = 80
@@ -180,7 +181,7 @@ def _strings(values: Any) -> list[str]:
 
 
 def _microdata_dates(root: HtmlElement) -> list[str]:
-    elements = root.xpath("//*[@itemprop='datePublished']")
+    elements = _MICRODATA_DATES(root)
     return [e.get("datetime") or e.get("content") or e.text_content() for e in elements]
 
 
