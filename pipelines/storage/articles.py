@@ -168,48 +168,53 @@ def _columns(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+_UPDATE_CONTENT = update(_ARTICLES).where(_ARTICLES.c.id == bindparam("article_id"))
+# the first article of a cluster gets its own id as cluster when a second member arrives, so every
+# member of a story, the first included, carries the same ``cluster``
+_FOUND_CLUSTER = (
+    update(_ARTICLES)
+    .where(_ARTICLES.c.id == bindparam("cluster_id"), _ARTICLES.c.cluster.is_(None))
+    .values(cluster=bindparam("cluster_id"))
+)
+_DELETE_BANDS = delete(_BANDS).where(_BANDS.c.article_id == bindparam("article_id"))
+_INSERT_BANDS = insert(_BANDS)
+
+
 def store_article(session: Session, item: Mapping[str, Any], run_id: int | None = None) -> tuple[int, bool]:
     """Insert the item, or update the article with its canonical URL; returns (article id, inserted).
 
     Writes the row, the full-text entry and the band keys in ``session``'s transaction, with
-    Core statements (no ORM objects: this runs for every crawled article).
+    prebuilt Core statements that only take parameters (no ORM objects, no statement built per
+    article: this runs for every crawled article).
     An IntegrityError (another process stored the URL meanwhile) is left to the caller, whose
     retry of the transaction then takes the update path.
     """
     columns = _columns(item)
     known = find_by_canonical(session, item["canonical_url"])
+    connection = session.connection()
     if known is None:
         cluster = item.get("cluster")
-        statement = insert(Article).values(
-            canonical_url=item["canonical_url"],
-            source=item["source"],
-            seed_name=item.get("seed_name"),
-            duplicate_of_id=item.get("duplicate_of"),
-            cluster=cluster,
-            run_id=run_id,
+        row = {
+            "canonical_url": item["canonical_url"],
+            "source": item["source"],
+            "seed_name": item.get("seed_name"),
+            "duplicate_of_id": item.get("duplicate_of"),
+            "cluster": cluster,
+            "run_id": run_id,
             **columns,
-        )
-        article_id = session.execute(statement.returning(Article.id)).scalar_one()
+        }
+        article_id = connection.execute(_INSERT_ARTICLE, row).scalar_one()
         if cluster is not None:
-            _found_cluster(session, cluster)
+            connection.execute(_FOUND_CLUSTER, {"cluster_id": cluster})
     else:
         article_id = known.id
         content = {name: columns[name] for name in _CONTENT_COLUMNS}
-        session.execute(update(Article).where(Article.id == article_id).values(**content))
-    _write_bands(session, article_id, item.get("band_keys") or (), replace=known is not None)
-    search.index_article(session, article_id, columns["title"], columns["text"])
-    return article_id, known is None
-
-
-def _write_bands(session: Session, article_id: int, band_keys: Sequence[tuple[int, int]], replace: bool) -> None:
-    if replace:
-        session.execute(delete(DedupBand).where(DedupBand.article_id == article_id))
+        connection.execute(_UPDATE_CONTENT, {"article_id": article_id, **content})
+        connection.execute(_DELETE_BANDS, {"article_id": article_id})
+    band_keys = item.get("band_keys")
     if band_keys:
         rows = [{"article_id": article_id, "band": band, "key": key} for band, key in band_keys]
-        session.execute(insert(DedupBand), rows)
-
-
-def _found_cluster(session: Session, cluster: int) -> None:
-    """The first article of a cluster gets its own id as cluster when a second member arrives,
-    so every member of a story, the first included, carries the same ``cluster``."""
-    session.execute(update(Article).where(Article.id == cluster, Article.cluster.is_(None)).values(cluster=cluster))
+        connection.execute(_INSERT_BANDS, rows)
+    search.index_article(session, article_id, columns["title"], columns["text"])
+    return article_id, known is None

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Integer, column, exists, func, select, text
+from sqlalchemy import ColumnElement, Integer, TextClause, column, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from pipelines.normalize import fold
@@ -36,13 +37,20 @@ def _key_column(session: Session) -> str:
     return "rowid" if session.get_bind().dialect.name == "sqlite" else "article_id"
 
 
-def index_article(session: Session, article_id: int, title: str, body: str) -> None:
-    key = _key_column(session)
-    session.execute(text(f"DELETE FROM article_search WHERE {key} = :id"), {"id": article_id})
-    session.execute(
+@lru_cache(maxsize=2)
+def _index_statements(key: str) -> tuple[TextClause, TextClause]:
+    """(delete, insert) of one article's entry, built once: this runs for every stored article."""
+    return (
+        text(f"DELETE FROM article_search WHERE {key} = :id"),
         text(f"INSERT INTO article_search ({key}, body) VALUES (:id, :body)"),
-        {"id": article_id, "body": search_document(title, body)},
     )
+
+
+def index_article(session: Session, article_id: int, title: str, body: str) -> None:
+    remove, add = _index_statements(_key_column(session))
+    connection = session.connection()
+    connection.execute(remove, {"id": article_id})
+    connection.execute(add, {"id": article_id, "body": search_document(title, body)})
 
 
 def remove_article(session: Session, article_id: int) -> None:
