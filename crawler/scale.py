@@ -24,14 +24,20 @@ import os
 import socket
 import time
 import uuid
+import warnings
 from collections import deque
 from typing import Any
+from urllib.parse import urlsplit
 
+from redis import Redis
+from redis.exceptions import RedisError
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy_redis.scheduler import Scheduler
 
 from crawler import meta
+from qpan.errors import UserError
 
 LEASE_SECONDS = 600.0
 RENEW_AFTER_SECONDS = 60.0
@@ -47,6 +53,22 @@ redis.call('zrem', KEYS[1], ARGV[1])
 redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[2])
 if redis.call('zcard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KEYS[3]) end
 """
+
+
+class RedisUnreachable(UserError):
+    """Checked before the crawl: inside Scrapy the same failure is a page of Twisted tracebacks."""
+
+    def __init__(self, redis_url: str, error: RedisError) -> None:
+        where = urlsplit(redis_url).netloc.rpartition("@")[2] or redis_url  # never print a password
+        super().__init__(f"Redis at {where} is not reachable ({error})")
+
+
+def require_reachable(redis_url: str) -> None:
+    try:
+        with Redis.from_url(redis_url, socket_connect_timeout=5) as client:
+            client.ping()
+    except RedisError as exc:
+        raise RedisUnreachable(redis_url, exc) from None
 
 
 class SharedScheduler(Scheduler):
@@ -79,7 +101,9 @@ class SharedScheduler(Scheduler):
         self.renewed_at = now
 
     def open(self, spider: Spider) -> None:
-        super().open(spider)
+        with warnings.catch_warnings():  # scrapy-redis 0.9.1 calls the deprecated Spider.log() on a rejoin
+            warnings.simplefilter("ignore", ScrapyDeprecationWarning)
+            super().open(spider)
         self.workers_key = self.workers_key_template % {"spider": spider.name}
         self._round(_JOIN)
 

@@ -71,9 +71,10 @@ def scale_out_settings(redis_url: str, sources: list[dict[str, Any]]) -> dict[st
     because the round ends when the last machine leaves, not the first (see crawler/scale.py).
     """
     try:
-        import_module("crawler.scale")
+        scale = import_module("crawler.scale")
     except ImportError:
         raise ScaleOutUnavailable() from None
+    scale.require_reachable(redis_url)
     digest = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()[:12]
     prefix = f"qpan:%(spider)s:{digest}"
     return {

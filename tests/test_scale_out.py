@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import scrapy
+from scrapy.http import Response
+from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 
+from crawler import meta
+from crawler.scale import SharedScheduler
 from crawler.settings import build_settings
 from crawler.urls import canonicalize_url
 from pipelines.storage.db import Database
@@ -26,7 +32,7 @@ from qpan.demo import LocalWeb
 from qpan.demo.config import write_config
 from tests.support.cli import qpan_process
 from tests.support.services import fresh_postgres_database, fresh_redis_database
-from tests.test_crawler_e2e import STORED, article_paths, assert_clean
+from tests.test_crawler_e2e import STORED, article_paths, assert_clean, closed_port
 
 ARTICLE_DELAY = 1.0  # seconds per article page: long enough that the two crawls overlap
 # Scrapy moves up to CONCURRENT_REQUESTS requests from the scheduler into its downloader at once;
@@ -65,6 +71,35 @@ def shared_services() -> Iterator[tuple[str, str]]:
         yield database_url, redis_url
 
 
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    with fresh_redis_database() as url:
+        yield url
+
+
+class ArticleSpider(scrapy.Spider):
+    """The scheduler stores requests by callback name, so it needs a spider that has one."""
+
+    name = "news"
+
+    def parse_article(self, response: Response) -> None:
+        """Never called: these requests are only queued."""
+
+
+def schedulers(redis_url: str, count: int) -> tuple[ArticleSpider, list[SharedScheduler]]:
+    """``count`` schedulers as ``count`` machines' crawls would open them, on one Redis."""
+    crawler = get_crawler(ArticleSpider, build_settings(config_from_dict({"crawl": {"redis_url": redis_url}})))
+    spider = ArticleSpider.from_crawler(crawler)
+    opened = [SharedScheduler.from_crawler(crawler) for _ in range(count)]
+    for scheduler in opened:
+        scheduler.open(spider)
+    return spider, opened
+
+
+def article(spider: ArticleSpider, url: str) -> scrapy.Request:
+    return scrapy.Request(url, callback=spider.parse_article, meta={meta.KIND: meta.ARTICLE})
+
+
 @pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.postgres
@@ -86,6 +121,7 @@ def test_two_crawls_at_once_share_one_frontier_and_store_each_article_once(
 
     for result in results:
         assert_clean(result)
+        assert "scrapy_redis" not in result.stderr, result.stderr
         assert result.returncode == 0, result.stdout + result.stderr
     database = Database(database_url)
     with database.session() as session:
@@ -148,15 +184,54 @@ def test_redis_url_without_scrapy_redis_is_one_line_and_exit_2(
     assert not fixture_web.requests("tinbiengioi")
 
 
-def test_redis_url_switches_the_scheduler_with_keys_per_spider_and_sources() -> None:
+@pytest.mark.redis
+def test_the_round_ends_when_the_last_crawl_leaves_and_a_dead_one_cannot_hold_it(redis_url: str) -> None:
+    spider, (first, second) = schedulers(redis_url, 2)
+    assert first.enqueue_request(article(spider, "http://example.org/a-1.html"))
+    assert not second.enqueue_request(article(spider, "http://example.org/a-1.html")), "one seen-set"
+    first.close("finished")
+    taken = second.next_request()
+    assert taken is not None and taken.url == "http://example.org/a-1.html", "the first out kept the frontier"
+    second.close("finished")
+    assert not second.server.keys("qpan:*")
+
+    spider, (dead,) = schedulers(redis_url, 1)
+    dead.enqueue_request(article(spider, "http://example.org/a-2.html"))
+    dead.server.zadd(dead.workers_key, {dead.worker: time.time() - 1})  # its lease ran out: killed long ago
+    _, (fresh,) = schedulers(redis_url, 1)
+    assert len(fresh) == 0, "a new round starts empty"
+    assert fresh.enqueue_request(article(spider, "http://example.org/a-2.html"))
+    fresh.close("finished")
+    assert not fresh.server.keys("qpan:*")
+
+
+def test_unreachable_redis_is_one_line(tmp_path: Path, fixture_web: LocalWeb) -> None:
+    where = f"127.0.0.1:{closed_port()}"
+    config = initialised(
+        write_config(
+            tmp_path / "qpan.toml", fixture_web, f"sqlite:///{tmp_path / 'qpan.db'}",
+            crawl={"redis_url": f"redis://{where}/0"},
+        )
+    )
+
+    result = qpan_process(config, "crawl", "--quiet")
+
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"qpan: Redis at {where} is not reachable ("), lines
+    assert not fixture_web.requests("tinbiengioi")
+
+
+@pytest.mark.redis
+def test_redis_url_switches_the_scheduler_with_keys_per_spider_and_sources(redis_url: str) -> None:
     plain = build_settings(config_from_dict({}))
     assert not SCALE_KEYS & set(plain)
 
-    config = config_from_dict({"crawl": {"redis_url": "redis://127.0.0.1:6379/5"}})
+    config = config_from_dict({"crawl": {"redis_url": redis_url}})
     shared = build_settings(config)
     assert shared["SCHEDULER"] == "crawler.scale.SharedScheduler"
     assert shared["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
-    assert shared["REDIS_URL"] == "redis://127.0.0.1:6379/5"
+    assert shared["REDIS_URL"] == redis_url
     queue_key = shared["SCHEDULER_QUEUE_KEY"] % {"spider": "news"}
     assert queue_key.startswith("qpan:news:")
     assert {key: value for key, value in shared.items() if key not in SCALE_KEYS} == plain
