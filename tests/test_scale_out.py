@@ -9,11 +9,11 @@ it but without them qpan says what to install in one line.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import scrapy
@@ -22,7 +22,6 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 
 from crawler import meta
-from crawler.scale import SharedScheduler
 from crawler.settings import build_settings
 from crawler.urls import canonicalize_url
 from pipelines.storage.db import Database
@@ -33,6 +32,9 @@ from qpan.demo.config import write_config
 from tests.support.cli import qpan_process
 from tests.support.services import fresh_postgres_database, fresh_redis_database
 from tests.test_crawler_e2e import STORED, article_paths, assert_clean, closed_port
+
+if TYPE_CHECKING:
+    from crawler.scale import SharedScheduler
 
 ARTICLE_DELAY = 1.0  # seconds per article page: long enough that the two crawls overlap
 # Scrapy moves up to CONCURRENT_REQUESTS requests from the scheduler into its downloader at once;
@@ -88,6 +90,8 @@ class ArticleSpider(scrapy.Spider):
 
 def schedulers(redis_url: str, count: int) -> tuple[ArticleSpider, list[SharedScheduler]]:
     """``count`` schedulers as ``count`` machines' crawls would open them, on one Redis."""
+    from crawler.scale import SharedScheduler  # imported here: the other tests run without scrapy-redis
+
     crawler = get_crawler(ArticleSpider, build_settings(config_from_dict({"crawl": {"redis_url": redis_url}})))
     spider = ArticleSpider.from_crawler(crawler)
     opened = [SharedScheduler.from_crawler(crawler) for _ in range(count)]
@@ -177,7 +181,7 @@ def test_redis_url_without_scrapy_redis_is_one_line_and_exit_2(
         )
     )
 
-    result: subprocess.CompletedProcess[str] = qpan_process(config, "crawl", "--quiet")
+    result = qpan_process(config, "crawl", "--quiet")
 
     assert result.returncode == 2
     assert result.stderr.splitlines() == [MISSING_LINE]
