@@ -18,6 +18,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.extraction.dates import parse_date
+from crawler.extraction.generic import inner_text
 
 Values = Callable[[], list[str]]
 Candidates = dict[str, list[tuple[str, Values]]]
@@ -149,7 +150,7 @@ def _datelines(root: HtmlElement, reference: date | None) -> list[str]:
         hint = f"{element.get('class', '')} {element.get('id', '')}".lower()
         if element.tag != "time" and not _DATELINE_HINT.search(hint):
             continue
-        text = " ".join(element.text_content().split())
+        text = " ".join(inner_text(element).split())
         if 6 <= len(text) <= _MAX_DATELINE_CHARS and parse_date(text, reference=reference) is not None:
             (after if h1_seen else before).append(text)
     return after + before
@@ -164,13 +165,13 @@ def _bylines(root: HtmlElement) -> list[str]:
             continue
         hint = f"{element.get('class', '')} {element.get('id', '')} {element.get('itemprop', '')}".lower()
         if _BYLINE_HINT.search(hint):
-            text = " ".join(element.text_content().split())
+            text = " ".join(inner_text(element).split())
             if 2 <= len(text) <= _MAX_BYLINE_CHARS:
                 marked.append(text)
         elif element.tag in ("p", "div") and _RIGHT_ALIGNED.search(
             f"{element.get('style', '')} align={element.get('align', '')}"
         ):
-            text = " ".join(element.text_content().split())
+            text = " ".join(inner_text(element).split())
             if 2 <= len(text) <= _MAX_SIGNATURE_CHARS and len(text.split()) <= _MAX_SIGNATURE_WORDS:
                 signed.append(text)
     return marked + signed[-1:]
@@ -182,7 +183,7 @@ def _strings(values: Any) -> list[str]:
 
 def _microdata_dates(root: HtmlElement) -> list[str]:
     elements = _MICRODATA_DATES(root)
-    return [e.get("datetime") or e.get("content") or e.text_content() for e in elements]
+    return [e.get("datetime") or e.get("content") or inner_text(e) for e in elements]
 
 
 def _add(candidates: Candidates, field: str, method: str, values: Any) -> None:
@@ -208,8 +209,8 @@ def collect(root: HtmlElement, url: str, reference: date | None = None) -> tuple
 
     _add(candidates, "title", "jsonld", node.get("headline") or node.get("name"))
     _add(candidates, "title", "opengraph", meta.get("og:title"))
-    _add(candidates, "title", "h1", [h1.text_content() for h1 in root.iterfind(".//h1")][:1])
-    _add(candidates, "title", "title", [t.text_content() for t in root.iterfind(".//title")][:1])
+    _add(candidates, "title", "h1", [inner_text(h1) for h1 in root.iterfind(".//h1")][:1])
+    _add(candidates, "title", "title", [inner_text(t) for t in root.iterfind(".//title")][:1])
 
     _add(candidates, "published", "jsonld", node.get("datePublished") or node.get("dateCreated"))
     _add(candidates, "published", "opengraph", meta.get("article:published_time"))
