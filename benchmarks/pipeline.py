@@ -174,10 +174,10 @@ def lookups(database: Database, repeats: int) -> list[float]:
         for _ in range(5)
     ]
     times = []
-    with database.session() as session:
+    with database.engine.connect() as connection:
         for _ in range(repeats):
             for url, fp, published in probes:
-                times.append(timed(lambda url=url, fp=fp, published=published: judge(session, url, fp, published)))
+                times.append(timed(lambda url=url, fp=fp, published=published: judge(connection, url, fp, published)))
     return times
 
 

@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scrapy.crawler import Crawler
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from crawler.db import crawler_database
-from pipelines.dedup import Fingerprint, Relation, compare, fingerprint
+from pipelines.dedup import Fingerprint, Relation, compare_many, decode_signatures, fingerprint
 from pipelines.storage.articles import (
     find_by_canonical,
     find_by_content_hash,
@@ -46,26 +46,28 @@ class Verdict:
 
 
 def judge(
-    session: Session, canonical_url: str, fp: Fingerprint, published: datetime | None = None
+    connection: Connection, canonical_url: str, fp: Fingerprint, published: datetime | None = None
 ) -> Verdict:
     """Compare one fingerprint with the stored articles (see the module docstring); a relevant
     article passes its ``published`` date so same-day reports of a meeting are compared too."""
-    known = find_by_canonical(session, canonical_url)
+    known = find_by_canonical(connection, canonical_url)
     if known is not None:
         return Verdict(known.duplicate_of_id, known.cluster, repeated=True)
-    same_text = find_by_content_hash(session, fp.content_hash)
+    same_text = find_by_content_hash(connection, fp.content_hash)
     if same_text is not None:
         return Verdict(same_text.original_id, same_text.cluster, repeated=True)
     if fp.signature is None:
         return Verdict(None, None, repeated=False)
-    candidates = {candidate.id: candidate for candidate in near_duplicate_candidates(session, fp.band_keys)}
+    candidates = {candidate.id: candidate for candidate in near_duplicate_candidates(connection, fp.band_keys)}
     if published is not None:
-        for candidate in relevant_published_near(session, published, STORY_WINDOW):
+        for candidate in relevant_published_near(connection, published, STORY_WINDOW):
             candidates.setdefault(candidate.id, candidate)
+    found = list(candidates.values())
+    signatures, counts = decode_signatures([candidate.minhash for candidate in found])
+    similarities = compare_many(fp.signature, fp.shingle_count, signatures, counts)
     originals = []
     stories = []
-    for candidate in candidates.values():
-        similarity = compare(fp.signature, fp.shingle_count, candidate.signature, candidate.shingle_count)
+    for candidate, similarity in zip(found, similarities, strict=True):
         if similarity.relation is Relation.DUPLICATE:
             originals.append(candidate)
         elif similarity.relation is Relation.SAME_STORY:
@@ -98,9 +100,9 @@ class DedupStage:
         item["band_keys"] = fp.band_keys
         if self.batch is not None and self.batch.holds_match_for(item):
             self.batch.flush()
-        with self.database.session() as session:
+        with self.database.engine.connect() as connection:
             published = item.get("published") if item.get("relevant") else None
-            verdict = judge(session, item["canonical_url"], fp, published)
+            verdict = judge(connection, item["canonical_url"], fp, published)
         item["duplicate_of"] = verdict.duplicate_of
         item["cluster"] = verdict.cluster
         if verdict.repeated and self.stats is not None:

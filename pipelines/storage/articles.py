@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-from sqlalchemy import Select, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Result, Select, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from pipelines.dedup import decode_signature
+from pipelines.dedup import is_current
 from pipelines.storage import search
 from pipelines.storage.models import Article, DedupBand, utcnow
 
@@ -56,17 +55,16 @@ class ArticleRef:
 
 @dataclass(frozen=True)
 class Candidate(ArticleRef):
-    signature: np.ndarray
-    shingle_count: int
+    minhash: bytes  # a current signature, left encoded: the dedup stage decodes all candidates at once
 
 
 _ARTICLES = Article.__table__
 _BANDS = DedupBand.__table__
 _REF_COLUMNS = (_ARTICLES.c.id, _ARTICLES.c.duplicate_of_id, _ARTICLES.c.cluster)
 
-# Statements the dedup lookup runs for every article are built once and run on the session's
-# Core connection: building a select and going through the ORM's execution layer cost more
-# than SQLite's answer, and these lookups only read plain columns.
+# Statements the dedup lookup runs for every article are built once and run on a Core
+# connection: building a select and going through the ORM's session and execution layers cost
+# more than SQLite's answer, and these lookups only read plain columns.
 _BY_CANONICAL = select(*_REF_COLUMNS).where(_ARTICLES.c.canonical_url == bindparam("url"))
 _BY_CONTENT_HASH = (
     select(*_REF_COLUMNS).where(_ARTICLES.c.content_hash == bindparam("hash")).order_by(_ARTICLES.c.id).limit(1)
@@ -82,14 +80,14 @@ _RELEVANT_PUBLISHED = (
 )
 
 
-def find_by_canonical(session: Session, canonical_url: str) -> ArticleRef | None:
-    row = session.connection().execute(_BY_CANONICAL, {"url": canonical_url}).first()
+def find_by_canonical(connection: Connection, canonical_url: str) -> ArticleRef | None:
+    row = connection.execute(_BY_CANONICAL, {"url": canonical_url}).first()
     return ArticleRef(*row) if row else None
 
 
-def find_by_content_hash(session: Session, content_hash: str) -> ArticleRef | None:
+def find_by_content_hash(connection: Connection, content_hash: str) -> ArticleRef | None:
     """The first stored article with this exact (normalised) text."""
-    row = session.connection().execute(_BY_CONTENT_HASH, {"hash": content_hash}).first()
+    row = connection.execute(_BY_CONTENT_HASH, {"hash": content_hash}).first()
     return ArticleRef(*row) if row else None
 
 
@@ -108,7 +106,7 @@ def _band_query(count: int) -> Select[Any]:
     )
 
 
-def near_duplicate_candidates(session: Session, band_keys: Sequence[tuple[int, int]]) -> list[Candidate]:
+def near_duplicate_candidates(connection: Connection, band_keys: Sequence[tuple[int, int]]) -> list[Candidate]:
     """Stored articles sharing at least one LSH band key, earliest first, with their signatures.
 
     One statement: an OR of (band, key) equalities, each answered by the (band, key) index, so
@@ -119,10 +117,10 @@ def near_duplicate_candidates(session: Session, band_keys: Sequence[tuple[int, i
     params: dict[str, int] = {}
     for n, (band, key) in enumerate(band_keys):
         params[f"b{n}"], params[f"k{n}"] = band, key
-    return _candidates(session.connection().execute(_band_query(len(band_keys)), params))
+    return _candidates(connection.execute(_band_query(len(band_keys)), params))
 
 
-def relevant_published_near(session: Session, published: datetime, window: timedelta) -> list[Candidate]:
+def relevant_published_near(connection: Connection, published: datetime, window: timedelta) -> list[Candidate]:
     """Relevant originals published within ``window`` of ``published``, with their signatures.
 
     Other reports of the same meeting share a fifth to a half of their text, where the LSH
@@ -132,16 +130,11 @@ def relevant_published_near(session: Session, published: datetime, window: timed
     BY: it would tempt a planner into walking the primary key instead.
     """
     params = {"start": published - window, "end": published + window}
-    return _candidates(session.connection().execute(_RELEVANT_PUBLISHED, params))
+    return _candidates(connection.execute(_RELEVANT_PUBLISHED, params))
 
 
-def _candidates(rows: Any) -> list[Candidate]:
-    candidates = []
-    for article_id, duplicate_of_id, cluster, minhash in rows:
-        decoded = decode_signature(minhash)
-        if decoded is not None:
-            candidates.append(Candidate(article_id, duplicate_of_id, cluster, *decoded))
-    return candidates
+def _candidates(rows: Result[Any]) -> list[Candidate]:
+    return [Candidate(*row) for row in rows.all() if is_current(row.minhash)]
 
 
 def _columns(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,8 +184,8 @@ def store_article(session: Session, item: Mapping[str, Any], run_id: int | None 
     retry of the transaction then takes the update path.
     """
     columns = _columns(item)
-    known = find_by_canonical(session, item["canonical_url"])
     connection = session.connection()
+    known = find_by_canonical(connection, item["canonical_url"])
     if known is None:
         cluster = item.get("cluster")
         row = {
