@@ -79,6 +79,8 @@ def run_crawl(
     """Crawl ``sources`` (default: every enabled source) once and record the run."""
     selected = select_sources(config, sources)
     database = require_current_schema(Database(config.database.url))
+    # Settings first: a setting the user can get wrong (an unreachable Redis) fails before a run row exists.
+    settings = build_settings(config, since_days=since_days, sources=selected, progress=progress)
     host = socket.gethostname()
     with database.session() as session:
         mark_dead_runs(session, host)
@@ -86,7 +88,7 @@ def run_crawl(
         session.add(run)
         session.flush()
         run_id = run.id
-    settings = build_settings(config, run_id=run_id, since_days=since_days, sources=selected, progress=progress)
+    settings["QPAN_RUN_ID"] = run_id
     error = None
     try:
         reason = _run_spider(settings)

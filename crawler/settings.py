@@ -103,7 +103,6 @@ def download_slots(sources: list[SourceConfig], config: Config) -> dict[str, dic
 def build_settings(
     config: Config,
     *,
-    run_id: int | None = None,
     since_days: int | None = None,
     sources: list[SourceConfig] | None = None,
     progress: bool = False,
@@ -155,7 +154,7 @@ def build_settings(
         "QPAN_MAX_TEXT_CHARS": crawl.max_text_chars,
         "QPAN_SOURCES": source_dicts,
         "QPAN_SINCE_DAYS": crawl.since_days if since_days is None else since_days,
-        "QPAN_RUN_ID": run_id,
+        "QPAN_RUN_ID": None,  # run_crawl sets it once the run row exists
         "QPAN_THEME_SEARCH": crawl.theme_search,
         "QPAN_QUERIES": theme_queries(config),
         "QPAN_PROGRESS": progress,

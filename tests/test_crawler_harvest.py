@@ -123,7 +123,7 @@ def test_build_settings_is_where_config_becomes_scrapy_settings() -> None:
             "sources": [{"name": "a", "feeds": ["http://127.0.0.1:9/f"], "download_delay": 5}],
         }
     )
-    settings = build_settings(config, run_id=7, since_days=3)
+    settings = build_settings(config, since_days=3)
     assert settings["USER_AGENT"] == "qpan/0.1.0 (+https://example.org/c)"
     assert settings["ROBOTSTXT_OBEY"] is True
     assert list(settings["ITEM_PIPELINES"]) == [
@@ -134,7 +134,7 @@ def test_build_settings_is_where_config_becomes_scrapy_settings() -> None:
     ]
     assert sorted(settings["ITEM_PIPELINES"].values()) == [100, 200, 300, 400]
     assert settings["DOWNLOAD_SLOTS"]["a"]["delay"] == 5
-    assert (settings["QPAN_RUN_ID"], settings["QPAN_SINCE_DAYS"]) == (7, 3)
+    assert settings["QPAN_SINCE_DAYS"] == 3
     assert [source["name"] for source in settings["QPAN_SOURCES"]] == ["a"]
     assert settings["QPAN_TOPIC"]["threshold"] == 0.5
 
