@@ -26,12 +26,7 @@ from sqlalchemy import Connection
 
 from crawler.db import crawler_database
 from pipelines.dedup import Fingerprint, Relation, compare_many, decode_signatures, fingerprint
-from pipelines.storage.articles import (
-    find_by_canonical,
-    find_by_content_hash,
-    near_duplicate_candidates,
-    relevant_published_near,
-)
+from pipelines.storage.articles import lookup
 from pipelines.storage.batch import ArticleBatch, Stats, crawler_batch, source_key
 from pipelines.storage.db import Database
 
@@ -50,24 +45,21 @@ def judge(
 ) -> Verdict:
     """Compare one fingerprint with the stored articles (see the module docstring); a relevant
     article passes its ``published`` date so same-day reports of a meeting are compared too."""
-    known = find_by_canonical(connection, canonical_url)
-    if known is not None:
-        return Verdict(known.duplicate_of_id, known.cluster, repeated=True)
-    same_text = find_by_content_hash(connection, fp.content_hash)
-    if same_text is not None:
-        return Verdict(same_text.original_id, same_text.cluster, repeated=True)
+    window = None
+    if fp.signature is not None and published is not None:
+        window = (published - STORY_WINDOW, published + STORY_WINDOW)
+    found = lookup(connection, canonical_url, fp.content_hash, fp.band_keys, window)
+    if found.known is not None:
+        return Verdict(found.known.duplicate_of_id, found.known.cluster, repeated=True)
+    if found.same_text is not None:
+        return Verdict(found.same_text.original_id, found.same_text.cluster, repeated=True)
     if fp.signature is None:
         return Verdict(None, None, repeated=False)
-    candidates = {candidate.id: candidate for candidate in near_duplicate_candidates(connection, fp.band_keys)}
-    if published is not None:
-        for candidate in relevant_published_near(connection, published, STORY_WINDOW):
-            candidates.setdefault(candidate.id, candidate)
-    found = list(candidates.values())
-    signatures, counts = decode_signatures([candidate.minhash for candidate in found])
+    signatures, counts = decode_signatures([candidate.minhash for candidate in found.candidates])
     similarities = compare_many(fp.signature, fp.shingle_count, signatures, counts)
     originals = []
     stories = []
-    for candidate, similarity in zip(found, similarities, strict=True):
+    for candidate, similarity in zip(found.candidates, similarities, strict=True):
         if similarity.relation is Relation.DUPLICATE:
             originals.append(candidate)
         elif similarity.relation is Relation.SAME_STORY:

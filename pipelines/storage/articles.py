@@ -14,11 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Result, Select, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from pipelines.dedup import is_current
@@ -66,18 +79,6 @@ _REF_COLUMNS = (_ARTICLES.c.id, _ARTICLES.c.duplicate_of_id, _ARTICLES.c.cluster
 # connection: building a select and going through the ORM's session and execution layers cost
 # more than SQLite's answer, and these lookups only read plain columns.
 _BY_CANONICAL = select(*_REF_COLUMNS).where(_ARTICLES.c.canonical_url == bindparam("url"))
-_BY_CONTENT_HASH = (
-    select(*_REF_COLUMNS).where(_ARTICLES.c.content_hash == bindparam("hash")).order_by(_ARTICLES.c.id).limit(1)
-)
-_RELEVANT_PUBLISHED = (
-    select(*_REF_COLUMNS, _ARTICLES.c.minhash)
-    .where(
-        _ARTICLES.c.relevant.is_(True),
-        _ARTICLES.c.published.between(bindparam("start"), bindparam("end")),
-        _ARTICLES.c.duplicate_of_id.is_(None),
-    )
-    .limit(MAX_CANDIDATES)
-)
 
 
 def find_by_canonical(connection: Connection, canonical_url: str) -> ArticleRef | None:
@@ -85,56 +86,94 @@ def find_by_canonical(connection: Connection, canonical_url: str) -> ArticleRef 
     return ArticleRef(*row) if row else None
 
 
-def find_by_content_hash(connection: Connection, content_hash: str) -> ArticleRef | None:
-    """The first stored article with this exact (normalised) text."""
-    row = connection.execute(_BY_CONTENT_HASH, {"hash": content_hash}).first()
-    return ArticleRef(*row) if row else None
+@dataclass(frozen=True)
+class Lookup:
+    """What the database says about one article's fingerprint (see :func:`lookup`)."""
+
+    known: ArticleRef | None  # the article with the same canonical URL
+    same_text: ArticleRef | None  # the first article with the same content hash
+    candidates: list[Candidate]  # sharing a band key or published near it, each once, current signatures only
 
 
-@lru_cache(maxsize=4)
-def _band_query(count: int) -> Select[Any]:
-    """The candidate query for ``count`` band keys, built once: constructing 32 OR-ed
-    comparisons costs more than running them, so only the parameters change per lookup."""
-    matching = select(_BANDS.c.article_id).where(
-        or_(*(and_(_BANDS.c.band == bindparam(f"b{n}"), _BANDS.c.key == bindparam(f"k{n}")) for n in range(count)))
-    )
-    return (
-        select(*_REF_COLUMNS, _ARTICLES.c.minhash)
-        .where(_ARTICLES.c.id.in_(matching))
-        .order_by(_ARTICLES.c.id)
-        .limit(MAX_CANDIDATES)
-    )
+_KNOWN, _SAME_TEXT, _CANDIDATE = 0, 1, 2
+_LOOKUP_COLUMNS = (*_REF_COLUMNS, _ARTICLES.c.minhash)
 
 
-def near_duplicate_candidates(connection: Connection, band_keys: Sequence[tuple[int, int]]) -> list[Candidate]:
-    """Stored articles sharing at least one LSH band key, earliest first, with their signatures.
+def _part(kind: int, query: Select[Any]) -> Select[Any]:
+    """One arm of the lookup, tagged with its kind; a subquery, so that it keeps its own ORDER BY
+    and LIMIT inside the UNION ALL."""
+    inner = query.subquery()
+    return select(literal_column(str(kind)).label("kind"), *inner.c)
 
-    One statement: an OR of (band, key) equalities, each answered by the (band, key) index, so
-    its cost depends on how many articles share a band, not on how many are stored.
+
+@lru_cache(maxsize=8)
+def _lookup_query(band_count: int, window: bool) -> CompoundSelect:
+    """The lookup for ``band_count`` band keys, with or without the date window, built once:
+    constructing 32 OR-ed comparisons costs more than running them."""
+    arms = [
+        _part(_KNOWN, select(*_LOOKUP_COLUMNS).where(_ARTICLES.c.canonical_url == bindparam("url"))),
+        _part(
+            _SAME_TEXT,
+            select(*_LOOKUP_COLUMNS)
+            .where(_ARTICLES.c.content_hash == bindparam("hash"))
+            .order_by(_ARTICLES.c.id)
+            .limit(1),
+        ),
+    ]
+    if band_count:
+        bands = _BANDS.c
+        pairs = (and_(bands.band == bindparam(f"b{n}"), bands.key == bindparam(f"k{n}")) for n in range(band_count))
+        sharing = select(bands.article_id).where(or_(*pairs))
+        by_band = select(*_LOOKUP_COLUMNS).where(_ARTICLES.c.id.in_(sharing))
+        arms.append(_part(_CANDIDATE, by_band.order_by(_ARTICLES.c.id).limit(MAX_CANDIDATES)))
+    if window:
+        near = select(*_LOOKUP_COLUMNS).where(
+            _ARTICLES.c.relevant.is_(True),
+            _ARTICLES.c.published.between(bindparam("start"), bindparam("end")),
+            _ARTICLES.c.duplicate_of_id.is_(None),
+        )
+        arms.append(_part(_CANDIDATE, near.limit(MAX_CANDIDATES)))
+    return union_all(*arms)
+
+
+def lookup(
+    connection: Connection,
+    canonical_url: str,
+    content_hash: str,
+    band_keys: Sequence[tuple[int, int]],
+    window: tuple[datetime, datetime] | None = None,
+) -> Lookup:
+    """The article with this canonical URL, the first with this text, and the near-duplicate
+    candidates, in one statement (one round trip instead of four: on SQLite the statements'
+    overhead, not the index lookups, was most of a lookup). Its arms:
+
+    * band keys: stored articles sharing at least one LSH band key, earliest first; an OR of
+      (band, key) equalities, each answered by the (band, key) index, so its cost depends on
+      how many articles share a band, not on how many are stored;
+    * ``window`` (first, last publication time): relevant originals published in it. Other
+      reports of the same meeting share a fifth to a half of their text, where the LSH bands
+      find only some of them; they appear within a day or two of each other, and the relevant
+      articles of a few days are few, so this range on the (relevant, published) index finds
+      the rest at a cost that does not grow with the number of stored articles. No ORDER BY:
+      it would tempt a planner into walking the primary key instead.
     """
-    if not band_keys:
-        return []
-    params: dict[str, int] = {}
+    params: dict[str, Any] = {"url": canonical_url, "hash": content_hash}
     for n, (band, key) in enumerate(band_keys):
         params[f"b{n}"], params[f"k{n}"] = band, key
-    return _candidates(connection.execute(_band_query(len(band_keys)), params))
-
-
-def relevant_published_near(connection: Connection, published: datetime, window: timedelta) -> list[Candidate]:
-    """Relevant originals published within ``window`` of ``published``, with their signatures.
-
-    Other reports of the same meeting share a fifth to a half of their text, where the LSH
-    bands find only some of them; they appear within a day or two of each other, and the
-    relevant articles of a few days are few, so this range on the (relevant, published) index
-    finds the rest at a cost that does not grow with the number of stored articles. No ORDER
-    BY: it would tempt a planner into walking the primary key instead.
-    """
-    params = {"start": published - window, "end": published + window}
-    return _candidates(connection.execute(_RELEVANT_PUBLISHED, params))
-
-
-def _candidates(rows: Result[Any]) -> list[Candidate]:
-    return [Candidate(*row) for row in rows.all() if is_current(row.minhash)]
+    if window is not None:
+        params["start"], params["end"] = window
+    known = same_text = None
+    candidates: dict[int, Candidate] = {}
+    for kind, article_id, duplicate_of_id, cluster, minhash in connection.execute(
+        _lookup_query(len(band_keys), window is not None), params
+    ).all():
+        if kind == _KNOWN:
+            known = ArticleRef(article_id, duplicate_of_id, cluster)
+        elif kind == _SAME_TEXT:
+            same_text = ArticleRef(article_id, duplicate_of_id, cluster)
+        elif is_current(minhash):
+            candidates.setdefault(article_id, Candidate(article_id, duplicate_of_id, cluster, minhash))
+    return Lookup(known, same_text, list(candidates.values()))
 
 
 def _columns(item: Mapping[str, Any]) -> dict[str, Any]:
