@@ -63,6 +63,9 @@ _PARAGRAPH_MARK = "\ue000"  # private-use characters survive get_text() and whit
 _LINE_MARK = "\ue001"
 _SENTENCE_INSIDE = re.compile(r"[.!?…]\s+\S")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
+_NAME_PARTS = re.compile(r"[\s/]+")
+_BYLINE_PARTS = re.compile(r"[\s\-–/,]+")
+_NOT_A_BYLINE = re.compile(r"[.!?:;\"“”]$|\d")
 _TEXT_TYPES = (NavigableString, CData)  # what get_text() keeps: no comments, scripts, doctypes
 
 
@@ -345,7 +348,7 @@ def _is_caption(line: str, rules: BoilerplateRules) -> bool:
     credit = rules.caption_credit.search(line)
     if credit:
         name = credit.group("name")
-        if name is None or all(word[:1].isupper() or word[:1].isdigit() for word in re.split(r"[\s/]+", name)):
+        if name is None or all(word[:1].isupper() or word[:1].isdigit() for word in _NAME_PARTS.split(name)):
             return True
     if len(line) > rules.caption_max_chars or _SENTENCE_INSIDE.search(line):
         return False
@@ -354,7 +357,7 @@ def _is_caption(line: str, rules: BoilerplateRules) -> bool:
 
 def _is_byline(line: str, rules: BoilerplateRules) -> bool:
     """A short run of capitalised words without sentence punctuation: "Phương Hà", "Hồng Thái - Văn Tú"."""
-    words = [word for word in re.split(r"[\s\-–/,]+", line) if word]
-    if not words or len(words) > rules.byline_max_words or re.search(r"[.!?:;\"“”]$|\d", line):
+    words = [word for word in _BYLINE_PARTS.split(line) if word]
+    if not words or len(words) > rules.byline_max_words or _NOT_A_BYLINE.search(line):
         return False
     return all(word[:1].isupper() for word in words)
