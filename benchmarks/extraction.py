@@ -12,6 +12,13 @@ medians. "+clean" is extract_article followed by the pipeline's CleanStage (what
 runs per page). Accuracy is bag-of-words F1 of the stored text against the page's
 hand-written ``gold_text``. trafilatura gets the raw bytes, as extract_article does, so
 both pay for decoding.
+
+Last runs (2 cores shared with other work: the same code moves by about +-0.05 in ratio from
+one run to the next, so four runs are given). Saved pages: extract_article 1.58-1.79 ms/page,
++cleaning 2.35-3.07 ms, trafilatura 5.07-5.49 ms; ratio 0.29-0.34 extract only, 0.46-0.56 with
+cleaning (0.40 and 0.60-0.62 for the code before this round, run alternately in the same
+session). Big pages: 0.18-0.21 extract only, 0.22-0.28 with cleaning. Token F1 vs gold: ours
+0.999 (min 0.991) cleaned, 0.979 body text; trafilatura 0.813 (min 0.127).
 """
 
 from __future__ import annotations
