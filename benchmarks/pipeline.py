@@ -6,8 +6,8 @@
    the seeds. Prints the median per article (the target is < 5 ms) and the mean, which also
    carries the batch commits.
 2. ``lookup``: the dedup stage's whole database verdict (``judge``: canonical URL, content
-   hash, LSH band query, signature check, same-story date window) at 100,000 and at
-   1,000,000 stored articles. Synthetic article rows and 32 band rows each are inserted in
+   hash, LSH band query and same-story date window in one statement, then the signature
+   check) at 100,000 and at 1,000,000 stored articles. Synthetic article rows and 32 band rows each are inserted in
    bulk with ``executemany`` (the band index is rebuilt after the bulk insert, as a bulk load
    would); the seeds are real. Lookups are republications of the seeds (found) and fresh
    texts (not found). Prints the medians and their difference (target < 30%).
@@ -16,12 +16,14 @@
 
     python benchmarks/pipeline.py [--articles 2000] [--sizes 100000,1000000] [--only pipeline|lookup|memory]
 
-Run time on this machine (2 cores, shared with other work): 5 min 49 s in all — pipeline
-(2000 articles) about 40 s, lookup about 4 min (the bulk insert of 32 million band rows for
-1,000,000 articles takes 216 s of it), memory (4500 articles) about 1 min.
-Last run: pipeline median 10.9 ms / mean 19.5 ms per article (clean 3.1, relevance 0.9,
-dedup 6.7 median); lookup median 2.25 ms at 100,000 and 1.58 ms at 1,000,000 (-30%: no
-growth, the spread is noise); RSS 241.0 MiB after 500 and after 4500 stored articles.
+Run time on this machine (2 cores, shared with other work): about 5 min in all — pipeline
+(2000 articles) about 25 s, lookup about 4 min (the bulk insert of 32 million band rows for
+1,000,000 articles takes 197 s of it), memory (4500 articles) about 1 min.
+Last run (others' benchmarks and tests were running too; medians moved by up to 40% between
+runs): pipeline median 4.95 ms / mean 7.36 ms per article (clean 1.77, relevance 0.75, dedup
+2.26 median; commit 33d71f4, before this round of speed work, gave 7.84 / 13.28 ms with
+dedup 4.93 in the same minute); lookup median 0.85 ms at 100,000 and 0.69 ms at 1,000,000 (-19%: no growth,
+the spread is noise); RSS 167.4 MiB after 500 and 169.3 MiB after 4500 stored articles.
 """
 
 from __future__ import annotations
