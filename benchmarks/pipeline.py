@@ -7,10 +7,10 @@
    carries the batch commits.
 2. ``lookup``: the dedup stage's whole database verdict (``judge``: canonical URL, content
    hash, LSH band query and same-story date window in one statement, then the signature
-   check) at 100,000 and at 1,000,000 stored articles. Synthetic article rows and 32 band rows each are inserted in
-   bulk with ``executemany`` (the band index is rebuilt after the bulk insert, as a bulk load
-   would); the seeds are real. Lookups are republications of the seeds (found) and fresh
-   texts (not found). Prints the medians and their difference (target < 30%).
+   check) at 100,000 and at 1,000,000 stored articles. Synthetic article rows and 32 band
+   rows each are inserted in bulk with ``executemany`` (the band index is rebuilt after the
+   bulk insert, as a bulk load would); the seeds are real. Lookups are republications of the
+   seeds (found) and fresh texts (not found). Prints the medians and their difference (target < 30%).
 3. ``memory``: RSS of this process after storing a first batch of articles and after storing
    many more; the store keeps at most one batch in memory, so it should not grow.
 
@@ -22,8 +22,9 @@ Run time on this machine (2 cores, shared with other work): about 5 min in all â
 Last run (others' benchmarks and tests were running too; medians moved by up to 40% between
 runs): pipeline median 4.95 ms / mean 7.36 ms per article (clean 1.77, relevance 0.75, dedup
 2.26 median; commit 33d71f4, before this round of speed work, gave 7.84 / 13.28 ms with
-dedup 4.93 in the same minute); lookup median 0.85 ms at 100,000 and 0.69 ms at 1,000,000 (-19%: no growth,
-the spread is noise); RSS 167.4 MiB after 500 and 169.3 MiB after 4500 stored articles.
+dedup 4.93 in the same minute); lookup median 0.85 ms at 100,000 and 0.69 ms at 1,000,000
+(-19%: no growth, the spread is noise); RSS 167.4 MiB after 500 and 169.3 MiB after 4500
+stored articles.
 """
 
 from __future__ import annotations
