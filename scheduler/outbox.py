@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from pipelines.storage.models import SEED_SOURCE, AlertDelivery, Article
+from pipelines.storage.upsert import dialect_insert
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 BACKOFF_BASE = timedelta(minutes=1)
@@ -53,14 +53,10 @@ def backoff(attempts: int) -> timedelta:
 
 def insert_ignoring_duplicates(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Insert outbox rows; a (dedup_key, channel) already present is skipped. Returns rows added."""
-    dialect = session.get_bind().dialect.name
-    dialects = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-    if dialect not in dialects:
-        raise RuntimeError(f"the alert outbox supports SQLite and PostgreSQL, not {dialect}")
     added = 0
     for start in range(0, len(rows), _INSERT_BATCH):
         statement = (
-            dialects[dialect](AlertDelivery)
+            dialect_insert(session, AlertDelivery)
             .values(list(rows[start : start + _INSERT_BATCH]))
             .on_conflict_do_nothing(index_elements=["dedup_key", "channel"])
             .returning(AlertDelivery.id)

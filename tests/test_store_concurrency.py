@@ -1,4 +1,5 @@
-"""Two (or more) processes storing the same canonical URL at the same moment leave one row.
+"""Two (or more) processes storing the same canonical URL at the same moment leave one row;
+two runs closing at the same moment both count in a source's health.
 
 Each process looks the URL up, finds nothing, and only then — once every process has looked —
 inserts: the unique index lets one INSERT through, the others get an IntegrityError, retry
@@ -8,16 +9,20 @@ their transaction and update the row instead. Run against a SQLite file and Post
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from crawler.extensions.runsummary import record_figures
+from crawler.summary import SourceFigures
 from pipelines.stages.dedup import DedupStage
 from pipelines.storage import articles
 from pipelines.storage.batch import ArticleBatch
 from pipelines.storage.db import Database
+from pipelines.storage.models import CrawlRun, SourceHealth
 from tests.support.articles import article_item, by_url, count_rows, migrated, seed_texts
 from tests.support.services import fresh_postgres_database
 
@@ -89,3 +94,40 @@ def test_concurrent_writers_on_postgresql(postgres_url: str) -> None:
         check_one_row(database, race(postgres_url))
     finally:
         database.dispose()
+
+
+@pytest.mark.postgres
+def test_two_runs_closing_at_once_both_count_in_a_new_sources_health(postgres_url: str) -> None:
+    """Crawls sharing PostgreSQL finish together: the source's first health row is created once,
+    and neither run's figures overwrite the other's (the second waits for the first's row lock)."""
+    database = migrated(postgres_url)
+    with database.session() as session:
+        runs = [CrawlRun(status="running"), CrawlRun(status="running")]
+        session.add_all(runs)
+        session.flush()
+        first_id, second_id = (run.id for run in runs)
+    figures = [SourceFigures(source="baobackan", fetched=3, extracted=3, new=2, reached=True)]
+    second_done = threading.Event()
+    errors: list[BaseException] = []
+
+    def second_run() -> None:
+        try:
+            with database.session() as session:
+                record_figures(session, second_id, figures, {})
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            second_done.set()
+
+    with database.session() as session:
+        record_figures(session, first_id, figures, {})
+        closing = threading.Thread(target=second_run)
+        closing.start()
+        assert not second_done.wait(timeout=1.0), "the second run did not wait for the first one's row"
+    closing.join(timeout=30)
+
+    assert errors == []
+    with database.session() as session:
+        health = session.get(SourceHealth, "baobackan")
+        assert (health.runs, health.total_articles, health.last_articles) == (2, 4, 2)
+    database.dispose()

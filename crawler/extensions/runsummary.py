@@ -21,6 +21,19 @@ from crawler.summary import SourceFigures, figures_from_stats, run_status
 from pipelines.storage.db import Database
 from pipelines.storage.migrate import current_revision
 from pipelines.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
+from pipelines.storage.upsert import insert_missing
+
+
+def locked_health(session: Session, source: str) -> SourceHealth:
+    """The source's health row, created if missing and locked until commit.
+
+    Two crawls sharing a PostgreSQL database may close at the same moment: the insert that
+    ignores conflicts cannot fail on the other's new row, and the row lock keeps one run's
+    counters from overwriting the other's (SQLite serialises writers by itself).
+    """
+    blank = {"runs": 0, "total_articles": 0, "last_articles": 0, "consecutive_failures": 0, "consecutive_empty": 0}
+    insert_missing(session, SourceHealth, {"source": source, **blank, "alert_state": "ok", "discovered": {}}, "source")
+    return session.get(SourceHealth, source, with_for_update=True, populate_existing=True)
 
 
 def record_figures(
@@ -28,11 +41,9 @@ def record_figures(
 ) -> None:
     """Store one run's figures and roll them into each source's health record."""
     now = utcnow()
-    for figure in figures:
+    for figure in sorted(figures, key=lambda figure: figure.source):  # one lock order for every process
         session.merge(RunSource(run_id=run_id, **figure.as_row()))
-        health = session.get(SourceHealth, figure.source) or SourceHealth(
-            source=figure.source, runs=0, total_articles=0, consecutive_failures=0, consecutive_empty=0
-        )
+        health = locked_health(session, figure.source)
         health.last_run_at = now
         health.runs += 1
         health.last_articles = figure.new
@@ -54,9 +65,7 @@ def record_figures(
 def record_discoveries(session: Session, discovered: dict[str, dict[str, Any]]) -> None:
     """What discovery found per source, shown by ``qpan sources --discover NAME``."""
     for name, found in discovered.items():
-        health = session.get(SourceHealth, name) or SourceHealth(source=name)
-        health.discovered = found
-        session.add(health)
+        locked_health(session, name).discovered = found
 
 
 class RunSummary:

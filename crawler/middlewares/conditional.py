@@ -17,6 +17,7 @@ from crawler import meta
 from crawler.db import crawler_database
 from pipelines.storage.db import Database
 from pipelines.storage.models import HttpCache, utcnow
+from pipelines.storage.upsert import upsert
 
 
 def _original_url(request: Request) -> str:
@@ -65,7 +66,11 @@ class ConditionalRequests:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if reason != "finished" or not self.pending:
             return
+        now = utcnow()
+        rows = [
+            {"url": url, "etag": etag, "last_modified": modified, "checked_at": now}
+            for url, (etag, modified) in self.pending.items()
+        ]
         with self.database.session() as session:
-            for url, (etag, modified) in self.pending.items():
-                session.merge(HttpCache(url=url, etag=etag, last_modified=modified, checked_at=utcnow()))
+            upsert(session, HttpCache, rows, key="url")
         self.pending.clear()

@@ -27,6 +27,7 @@ from crawler.db import crawler_database
 from crawler.urls import canonicalize_url
 from pipelines.storage.db import Database
 from pipelines.storage.models import Article, SeenUrl, utcnow
+from pipelines.storage.upsert import upsert
 
 BATCH_SIZE = 500
 GONE = {404, 410}
@@ -57,9 +58,9 @@ class SeenUrlFilter:
         if not self.outcomes:
             return
         now = utcnow()
+        rows = [{"canonical_url": url, "outcome": outcome, "seen_at": now} for url, outcome in self.outcomes.items()]
         with self.database.session() as session:
-            for url, outcome in self.outcomes.items():
-                session.merge(SeenUrl(canonical_url=url, outcome=outcome, seen_at=now))
+            upsert(session, SeenUrl, rows, key="canonical_url")
         self.outcomes.clear()
 
     def item_dropped(self, item: Any, response: Response, exception: BaseException, spider: Spider) -> None:
