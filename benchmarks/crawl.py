@@ -11,7 +11,8 @@ wall-clock from process start to exit, so interpreter and Scrapy start-up count 
 
 Prints pages/s of each and the ratio qpan / bare (target: at least 0.5).
 
-Last runs (2 shared cores): 0.39, 0.40, 0.40 (bare 123-139 pages/s, qpan 44-55 pages/s).
+Last runs (2 shared cores): 0.39, 0.40, 0.40 (bare 123-139 pages/s, qpan 44-55 pages/s); on an
+otherwise idle machine 0.38 (bare 185.7, qpan 70.0 pages/s).
 Under cProfile, extraction and the clean stage are about a fifth of the crawl process's CPU
 time (18-23 ms wall per page here); much of the rest is Scrapy's item scheduling (with the
 default CONCURRENT_ITEMS of 100, every response starts 100 asyncio worker tasks for its one
