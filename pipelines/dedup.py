@@ -47,7 +47,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
-from pipelines.relevance import text_key
+from pipelines.normalize import text_key
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
@@ -84,7 +84,7 @@ def _key(text: str) -> bytes:
     """The text as diacritic-free lower-case words (``match_key``), single-spaced, as ASCII bytes:
     Unicode form, tone placement, case and punctuation cannot make two copies of a text differ.
     Folding merges syllables that differ only by diacritics, which changes none of the Jaccard
-    figures above. The relevance stage has just computed the same key, so it is reused."""
+    figures above. The relevance stage has just computed the same key (``text_key`` caches it)."""
     return text_key(text).encode("ascii")
 
 

@@ -186,3 +186,10 @@ def match_key(text: str) -> str:
     spaced = _NON_ASCII_PUNCT.sub(" ", undotted)
     data = unicodedata.normalize("NFD", spaced).encode("ascii", "ignore")
     return " ".join(data.lower().translate(_KEY_BYTES).decode("ascii").split())
+
+
+@lru_cache(maxsize=16)
+def text_key(text: str) -> str:
+    """``match_key`` of an article's whole text, remembered for the last few texts: the relevance
+    and dedup stages both need it for the same text, one right after the other."""
+    return match_key(text)

@@ -22,11 +22,10 @@ import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pipelines.normalize import match_key
+from pipelines.normalize import match_key, text_key
 from qpan.config import ConfigError, TopicConfig
 
 THEME_FILE = Path(__file__).with_name("theme.toml")
@@ -113,13 +112,6 @@ class Relevance:
             "matched_terms": dict(self.matched_terms),
             "explanation": self.explain(),
         }
-
-
-@lru_cache(maxsize=16)
-def text_key(text: str) -> str:
-    """``match_key`` of an article's text, remembered for the last few texts: the dedup stage
-    fingerprints the same key of the same text right after scoring, so it is computed once."""
-    return match_key(text)
 
 
 class ThemeProfile:

@@ -54,7 +54,7 @@ def index_article(session: Session, article_id: int, title: str, body: str) -> N
 
 
 def remove_article(session: Session, article_id: int) -> None:
-    session.execute(text(f"DELETE FROM article_search WHERE {_key_column(session)} = :id"), {"id": article_id})
+    session.execute(_index_statements(_key_column(session))[0], {"id": article_id})
 
 
 def _tokens(query: str) -> list[str]:
