@@ -43,14 +43,14 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from crawler.items import ArticleItem
-from pipelines.chain import Chain
-from pipelines.dedup import fingerprint
-from pipelines.seeding import load_seeds, manifest_entries, seed_directory
-from pipelines.stages.dedup import judge
-from pipelines.storage.db import Database
-from pipelines.storage.migrate import upgrade
 from qpan.config import Config
+from qpan.crawler.items import ArticleItem
+from qpan.pipelines.chain import Chain
+from qpan.pipelines.dedup import fingerprint
+from qpan.pipelines.seeding import load_seeds, manifest_entries, seed_directory
+from qpan.pipelines.stages.dedup import judge
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.migrate import upgrade
 
 BANDS = 32
 CHUNK = 20_000  # articles per executemany round in the bulk load

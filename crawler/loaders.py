@@ -19,10 +19,10 @@ from itemloaders.processors import Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 from w3lib.html import remove_tags, replace_entities
 
-from crawler.extraction.dates import parse_date
-from crawler.items import ArticleItem
-from crawler.urls import canonicalize_url, domain_of, is_http_url
-from pipelines.normalize import fold
+from qpan.crawler.extraction.dates import parse_date
+from qpan.crawler.items import ArticleItem
+from qpan.crawler.urls import canonicalize_url, domain_of, is_http_url
+from qpan.pipelines.normalize import fold
 
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]\s+")
 _SITE_WORDS = re.compile(

@@ -36,7 +36,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy_redis.scheduler import Scheduler
 
-from crawler import meta
+from qpan.crawler import meta
 from qpan.errors import UserError
 
 LEASE_SECONDS = 600.0

@@ -16,36 +16,36 @@ from functools import cache
 from importlib import import_module
 from typing import Any
 
-from crawler.registry import select_sources, theme_queries
 from qpan import __version__
 from qpan.config import Config, ConfigError, SourceConfig, load_config
+from qpan.crawler.registry import select_sources, theme_queries
 from qpan.errors import UserError
 
 ITEM_PIPELINES = {
-    "pipelines.stages.clean.CleanStage": 100,
-    "pipelines.stages.relevance.RelevanceStage": 200,
-    "pipelines.stages.dedup.DedupStage": 300,
-    "pipelines.stages.store.StoreStage": 400,
+    "qpan.pipelines.stages.clean.CleanStage": 100,
+    "qpan.pipelines.stages.relevance.RelevanceStage": 200,
+    "qpan.pipelines.stages.dedup.DedupStage": 300,
+    "qpan.pipelines.stages.store.StoreStage": 400,
 }
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.domains.DomainGuard": 40,
-    "crawler.middlewares.accounting.SourceAccounting": 75,
+    "qpan.crawler.middlewares.domains.DomainGuard": 40,
+    "qpan.crawler.middlewares.accounting.SourceAccounting": 75,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.retry.RetryAfterMiddleware": 550,
-    "crawler.middlewares.conditional.ConditionalRequests": 595,
+    "qpan.crawler.middlewares.retry.RetryAfterMiddleware": 550,
+    "qpan.crawler.middlewares.conditional.ConditionalRequests": 595,
 }
 
 SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.seen.SeenUrlFilter": 550,
+    "qpan.crawler.middlewares.seen.SeenUrlFilter": 550,
 }
 
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.throttle.AutoThrottle": None,
-    "crawler.extensions.throttle.SourceThrottle": 0,
-    "crawler.extensions.runsummary.RunSummary": 500,
-    "crawler.extensions.progress.Progress": 510,
+    "qpan.crawler.extensions.throttle.SourceThrottle": 0,
+    "qpan.crawler.extensions.runsummary.RunSummary": 500,
+    "qpan.crawler.extensions.progress.Progress": 510,
 }
 
 RETRY_HTTP_CODES = [408, 429, 500, 502, 503, 504, 522, 524]
@@ -71,14 +71,14 @@ def scale_out_settings(redis_url: str, sources: list[dict[str, Any]]) -> dict[st
     because the round ends when the last machine leaves, not the first (see crawler/scale.py).
     """
     try:
-        scale = import_module("crawler.scale")
+        scale = import_module("qpan.crawler.scale")
     except ImportError:
         raise ScaleOutUnavailable() from None
     scale.require_reachable(redis_url)
     digest = hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()[:12]
     prefix = f"qpan:%(spider)s:{digest}"
     return {
-        "SCHEDULER": "crawler.scale.SharedScheduler",
+        "SCHEDULER": "qpan.crawler.scale.SharedScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
@@ -115,8 +115,8 @@ def build_settings(
     scale_out = scale_out_settings(crawl.redis_url, source_dicts) if crawl.redis_url else {}
     return {
         "BOT_NAME": "qpan",
-        "SPIDER_MODULES": ["crawler.spiders"],
-        "NEWSPIDER_MODULE": "crawler.spiders",
+        "SPIDER_MODULES": ["qpan.crawler.spiders"],
+        "NEWSPIDER_MODULE": "qpan.crawler.spiders",
         "USER_AGENT": f"qpan/{__version__} (+{crawl.user_agent_contact})",
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "COOKIES_ENABLED": False,

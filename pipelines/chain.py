@@ -11,14 +11,14 @@ from collections import Counter
 from types import TracebackType
 from typing import Any
 
-from pipelines.relevance import ThemeProfile
-from pipelines.stages.clean import CleanStage
-from pipelines.stages.dedup import DedupStage
-from pipelines.stages.relevance import RelevanceStage
-from pipelines.stages.store import StoreStage
-from pipelines.storage.batch import ArticleBatch
-from pipelines.storage.db import Database
 from qpan.config import Config
+from qpan.pipelines.relevance import ThemeProfile
+from qpan.pipelines.stages.clean import CleanStage
+from qpan.pipelines.stages.dedup import DedupStage
+from qpan.pipelines.stages.relevance import RelevanceStage
+from qpan.pipelines.stages.store import StoreStage
+from qpan.pipelines.storage.batch import ArticleBatch
+from qpan.pipelines.storage.db import Database
 
 
 class MemoryStats:

@@ -23,7 +23,7 @@ from bs4 import BeautifulSoup, CData, NavigableString, PageElement, Tag
 from bs4.builder import LXMLTreeBuilder, ParserRejectedMarkup
 from lxml import etree
 
-from pipelines.normalize import normalize_text
+from qpan.pipelines.normalize import normalize_text
 
 BOILERPLATE_FILE = Path(__file__).with_name("boilerplate.toml")
 

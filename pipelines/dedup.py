@@ -47,7 +47,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
-from pipelines.normalize import text_key
+from qpan.pipelines.normalize import text_key
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.normalize import match_key, text_key
 from qpan.config import ConfigError, TopicConfig
+from qpan.pipelines.normalize import match_key, text_key
 
 THEME_FILE = Path(__file__).with_name("theme.toml")
 _Phrase = tuple[str, ...]

@@ -17,18 +17,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crawler.items import ArticleItem
-from pipelines.chain import Chain
-from pipelines.drops import Dropped
-from pipelines.storage.db import Database
-from pipelines.storage.models import SEED_SOURCE, Article, utcnow
 from qpan.config import Config
+from qpan.crawler.items import ArticleItem
+from qpan.pipelines.chain import Chain
+from qpan.pipelines.drops import Dropped
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.models import SEED_SOURCE, Article, utcnow
 
 logger = logging.getLogger(__name__)
 
 
 def seed_directory() -> Traversable:
-    return files("seeds")
+    return files("qpan.seeds")
 
 
 def manifest_entries(directory: Traversable | None = None) -> list[dict[str, Any]]:

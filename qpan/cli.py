@@ -13,12 +13,12 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from pipelines.storage.db import StorageError
 from qpan import __version__
 from qpan.commands import COMMAND_MODULES
 from qpan.config import ConfigError
 from qpan.context import AppContext
 from qpan.errors import UserError
+from qpan.pipelines.storage.db import StorageError
 
 app = typer.Typer(
     name="qpan",

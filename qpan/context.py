@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines.storage.db import Database
 from qpan.config import Config, load_config
 from qpan.errors import NotInitialised, UserError
+from qpan.pipelines.storage.db import Database
 
 
 @dataclass
@@ -33,7 +33,7 @@ class AppContext:
 
 def require_current_schema(database: Database) -> Database:
     """Refuse to read or write a database that ``qpan init`` has not brought to the newest schema."""
-    from pipelines.storage.migrate import current_revision, head_revision
+    from qpan.pipelines.storage.migrate import current_revision, head_revision
 
     if database.file_missing():
         raise NotInitialised(database.engine.url.render_as_string(hide_password=True))

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipelines.storage.models import Article
+from qpan.pipelines.storage.models import Article
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 

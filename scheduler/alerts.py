@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipelines.storage.db import Database
-from pipelines.storage.models import utcnow
 from qpan.config import Config
-from scheduler.atom import write_feed_file
-from scheduler.channels import Channel, SendOutcome, configured_channels, send
-from scheduler.digest import Message, article_digests, article_message, health_message, probe_message
-from scheduler.health_alerts import enqueue_health
-from scheduler.outbox import Claimed, claim_due, enqueue_articles, mark_failed, mark_sent
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.models import utcnow
+from qpan.scheduler.atom import write_feed_file
+from qpan.scheduler.channels import Channel, SendOutcome, configured_channels, send
+from qpan.scheduler.digest import Message, article_digests, article_message, health_message, probe_message
+from qpan.scheduler.health_alerts import enqueue_health
+from qpan.scheduler.outbox import Claimed, claim_due, enqueue_articles, mark_failed, mark_sent
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,13 @@ nor doubles a run: a job whose trigger is unchanged keeps its stored next run ti
 run missed while the service was down is run once (``coalesce``) if it is not older than
 ``schedule.misfire_grace``. All crawls go through one worker thread, so two runs never
 overlap, also between the main job and per-source jobs. Jobs are stored by reference
-(``scheduler.service:crawl_job``), which is why the running launcher is a module global.
+(``qpan.scheduler.service:crawl_job``), which is why the running launcher is a module global.
 """
 
 from __future__ import annotations
 
 import logging
+import pickle
 import signal
 import threading
 from collections.abc import Sequence
@@ -29,16 +30,18 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, text
 
-from pipelines.storage.db import Database, make_engine
 from qpan.config import Config, ConfigError, parse_duration
-from scheduler.launcher import CrawlLauncher
+from qpan.pipelines.storage.db import Database, make_engine
+from qpan.scheduler.launcher import CrawlLauncher
 
 log = logging.getLogger("qpan.scheduler")
 
 JOBS_TABLE = "scheduler_jobs"
 MAIN_JOB = "crawl"
 SOURCE_JOB_PREFIX = "crawl:"
-JOB_FUNCTION = "scheduler.service:crawl_job"
+JOB_FUNCTION = "qpan.scheduler.service:crawl_job"
+# Before qpan installed as one package, stored jobs named the function without the qpan. prefix.
+OLD_JOB_FUNCTIONS = frozenset({"scheduler.service:crawl_job"})
 
 _launcher: CrawlLauncher | None = None
 
@@ -76,7 +79,7 @@ def make_trigger(every: str | None, cron: str | None) -> BaseTrigger | None:
 
 def job_specs(config: Config) -> list[JobSpec]:
     """The main job (every source without its own schedule) and one job per overridden source."""
-    from crawler.registry import select_sources
+    from qpan.crawler.registry import select_sources
 
     overrides = config.schedule.sources
     specs = []
@@ -132,6 +135,32 @@ def sync_jobs(scheduler: BaseScheduler, specs: Sequence[JobSpec], misfire_grace:
         log.info("job %s scheduled: %s", spec.id, spec.trigger)
 
 
+def upgrade_stored_jobs(database: Database) -> list[str]:
+    """Point jobs stored by an older qpan at today's function, keeping their trigger and next run.
+
+    APScheduler would fail to import the old reference, log a traceback and drop the job; the
+    stored state is APScheduler's own pickled dict, so only its ``func`` needs rewriting.
+    """
+    if not inspect(database.engine).has_table(JOBS_TABLE):
+        return []
+    upgraded = []
+    with database.engine.begin() as connection:
+        rows = connection.execute(text(f"SELECT id, job_state FROM {JOBS_TABLE}")).all()
+        for job_id, blob in rows:
+            state = pickle.loads(blob)
+            if state.get("func") not in OLD_JOB_FUNCTIONS:
+                continue
+            state["func"] = JOB_FUNCTION
+            connection.execute(
+                text(f"UPDATE {JOBS_TABLE} SET job_state = :state WHERE id = :id"),
+                {"state": pickle.dumps(state, pickle.HIGHEST_PROTOCOL), "id": job_id},
+            )
+            upgraded.append(job_id)
+    for job_id in upgraded:
+        log.info("job %s stored by an older qpan: upgraded in place", job_id)
+    return upgraded
+
+
 def build_scheduler(database: Database) -> BlockingScheduler:
     """A blocking scheduler on one worker thread with its job store in the project database."""
     store = SQLAlchemyJobStore(engine=make_engine(database.url), tablename=JOBS_TABLE)
@@ -149,6 +178,7 @@ def serve(config: Config, database: Database, launcher: CrawlLauncher, grace: fl
     global _launcher
     specs = job_specs(config)
     misfire = int(parse_duration(config.schedule.misfire_grace))
+    upgrade_stored_jobs(database)
     scheduler = build_scheduler(database)
 
     def on_start(_event: SchedulerEvent) -> None:

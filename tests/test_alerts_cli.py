@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.alerts import enqueue_after_run
+from qpan.scheduler.alerts import enqueue_after_run
 from tests.support.alerting import VIETNAMESE_TITLES, alert_config, migrated_database, new_run, store_relevant
 from tests.support.cli import run_qpan
 from tests.support.receivers import free_port, smtp_server, webhook_server

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pipelines.storage.batch import DEFAULT_MAX_WAIT
-from pipelines.storage.models import CrawlRun, utcnow
 from qpan.demo import LocalWeb
-from scheduler.alerts import dispatch, dispatch_after_run
+from qpan.pipelines.storage.batch import DEFAULT_MAX_WAIT
+from qpan.pipelines.storage.models import CrawlRun, utcnow
+from qpan.scheduler.alerts import dispatch, dispatch_after_run
 from tests.conftest import write_config
 from tests.support.alerting import (
     VIETNAMESE_TITLES,
@@ -41,12 +41,12 @@ def _killed_child(database_url: str, hook_url: str, run_id: int, step: str) -> i
     script = textwrap.dedent(
         f"""
         import os, signal
-        from pipelines.storage.db import Database
-        from pipelines.storage.models import utcnow
+        from qpan.pipelines.storage.db import Database
+        from qpan.pipelines.storage.models import utcnow
         from qpan.config import config_from_dict
-        from scheduler.alerts import enqueue_after_run
-        from scheduler.outbox import claim_due
-        from scheduler.channels import channel_id
+        from qpan.scheduler.alerts import enqueue_after_run
+        from qpan.scheduler.outbox import claim_due
+        from qpan.scheduler.channels import channel_id
         database = Database({database_url!r})
         config = config_from_dict({{"alerts": {{"urls": [{hook_url!r}]}}}})
         enqueue_after_run(database, config, {run_id})

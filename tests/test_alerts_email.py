@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scheduler.alerts import dispatch_after_run
+from qpan.scheduler.alerts import dispatch_after_run
 from tests.support.alerting import VIETNAMESE_TITLES, alert_config, migrated_database, new_run, store_relevant
 from tests.support.receivers import smtp_server
 

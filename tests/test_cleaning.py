@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.cleaning import BrokenHtml, clean_text, html_to_text
-from pipelines.drops import Dropped
-from pipelines.normalize import normalize_text
-from pipelines.stages.clean import CleanStage, cut_text
+from qpan.pipelines.cleaning import BrokenHtml, clean_text, html_to_text
+from qpan.pipelines.drops import Dropped
+from qpan.pipelines.normalize import normalize_text
+from qpan.pipelines.stages.clean import CleanStage, cut_text
 
 SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
 

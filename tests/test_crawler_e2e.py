@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crawler.urls import canonicalize_url
-from pipelines.storage.db import Database
-from pipelines.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource, SourceHealth
+from qpan.crawler.urls import canonicalize_url
 from qpan.demo import LocalWeb
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource, SourceHealth
 from tests.conftest import write_config
 from tests.support.cli import qpan_process
 

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from scrapy.http import HtmlResponse
 
-from crawler.harvest.dates import cutoff, from_w3c, is_recent
-from crawler.harvest.feeds import feed_entries, looks_like_feed
-from crawler.harvest.links import article_links, feed_links, next_page, search_url, unwrap_link
-from crawler.harvest.sitemaps import decompress, parse_sitemap
-from crawler.middlewares.retry import backoff_delay, retry_after_seconds
-from crawler.settings import build_settings
-from crawler.summary import figures_from_stats, run_status
 from qpan.config import config_from_dict
+from qpan.crawler.harvest.dates import cutoff, from_w3c, is_recent
+from qpan.crawler.harvest.feeds import feed_entries, looks_like_feed
+from qpan.crawler.harvest.links import article_links, feed_links, next_page, search_url, unwrap_link
+from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
+from qpan.crawler.middlewares.retry import backoff_delay, retry_after_seconds
+from qpan.crawler.settings import build_settings
+from qpan.crawler.summary import figures_from_stats, run_status
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>
 <item><title>a</title><link>http://s.vn/a-123456.html</link><pubDate>Fri, 16 Jul 2021 09:15:00 +0700</pubDate></item>
@@ -127,10 +127,10 @@ def test_build_settings_is_where_config_becomes_scrapy_settings() -> None:
     assert settings["USER_AGENT"] == "qpan/0.1.0 (+https://example.org/c)"
     assert settings["ROBOTSTXT_OBEY"] is True
     assert list(settings["ITEM_PIPELINES"]) == [
-        "pipelines.stages.clean.CleanStage",
-        "pipelines.stages.relevance.RelevanceStage",
-        "pipelines.stages.dedup.DedupStage",
-        "pipelines.stages.store.StoreStage",
+        "qpan.pipelines.stages.clean.CleanStage",
+        "qpan.pipelines.stages.relevance.RelevanceStage",
+        "qpan.pipelines.stages.dedup.DedupStage",
+        "qpan.pipelines.stages.store.StoreStage",
     ]
     assert sorted(settings["ITEM_PIPELINES"].values()) == [100, 200, 300, 400]
     assert settings["DOWNLOAD_SLOTS"]["a"]["delay"] == 5
@@ -143,7 +143,7 @@ def test_download_failures_read_as_one_short_line() -> None:
     from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
     from twisted.internet import error
 
-    from crawler.middlewares.accounting import describe_failure
+    from qpan.crawler.middlewares.accounting import describe_failure
 
     assert describe_failure(DownloadConnectionRefusedError("111: Connection refused.")) == "connection refused"
     assert describe_failure(error.ConnectionRefusedError()) == "connection refused"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.registry import (
+from qpan.config import SourceConfig, config_from_dict
+from qpan.crawler.registry import (
     UnknownSource,
     all_sources,
     host_allowed,
@@ -16,7 +17,6 @@ from crawler.registry import (
     source_domains,
     theme_queries,
 )
-from qpan.config import SourceConfig, config_from_dict
 from qpan.errors import UserError
 
 REQUIRED_DOMAINS = {

@@ -12,11 +12,11 @@ from scrapy import Request
 from scrapy.utils.test import get_crawler
 from sqlalchemy import event
 
-from crawler import meta
-from crawler.middlewares.seen import SeenUrlFilter
-from pipelines.storage.db import Database
-from pipelines.storage.migrate import upgrade
-from pipelines.storage.models import SeenUrl
+from qpan.crawler import meta
+from qpan.crawler.middlewares.seen import SeenUrlFilter
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.migrate import upgrade
+from qpan.pipelines.storage.models import SeenUrl
 from tests.support.store import insert_article
 
 
@@ -80,7 +80,7 @@ def test_one_query_per_table_for_a_page_of_links(database: Database) -> None:
 def test_dropped_pages_and_redirecting_links_are_remembered(database: Database) -> None:
     from scrapy.http import HtmlResponse
 
-    from pipelines.drops import Dropped
+    from qpan.pipelines.drops import Dropped
 
     seen = make_filter(database)
     item = {"url": "http://s.vn/gioi-thieu.html?utm_source=x", "canonical_url": "http://s.vn/gioi-thieu.html"}

@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from pipelines import dedup
-from pipelines.dedup import Relation
+from qpan.pipelines import dedup
+from qpan.pipelines.dedup import Relation
 from tests.support.articles import DEDUP_FIXTURES, republications, seed_texts
 
 SEEDS = seed_texts()

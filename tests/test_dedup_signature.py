@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from pipelines import dedup
+from qpan.pipelines import dedup
 from tests.support.articles import seed_texts
 
 

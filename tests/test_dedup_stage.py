@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import ArticleItem
-from pipelines.chain import MemoryStats
-from pipelines.stages.dedup import DedupStage
-from pipelines.stages.store import StoreStage
-from pipelines.storage.batch import ArticleBatch
-from pipelines.storage.db import Database
+from qpan.crawler.items import ArticleItem
+from qpan.pipelines.chain import MemoryStats
+from qpan.pipelines.stages.dedup import DedupStage
+from qpan.pipelines.stages.store import StoreStage
+from qpan.pipelines.storage.batch import ArticleBatch
+from qpan.pipelines.storage.db import Database
 from tests.support.articles import (
     DEDUP_FIXTURES,
     article_item,

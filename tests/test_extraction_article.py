@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crawler.extraction import extract_article, guess_language, is_article_page
-from crawler.extraction.dates import VIETNAM
 from qpan.config import Selectors
+from qpan.crawler.extraction import extract_article, guess_language, is_article_page
+from qpan.crawler.extraction.dates import VIETNAM
 
 URL = "https://baoquocphong.vn/tin/phoi-hop-nghi-dinh-03-123.html"
 PARAGRAPH = (

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.extraction.dates import VIETNAM, parse_date
+from qpan.crawler.extraction.dates import VIETNAM, parse_date
 
 
 def vn(*parts: int) -> datetime:

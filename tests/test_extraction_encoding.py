@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from crawler.extraction.encoding import decode_html, vietnamese_score
+from qpan.crawler.extraction.encoding import decode_html, vietnamese_score
 
 TEXT = (
     "Bộ Công an và Bộ Quốc phòng phối hợp bảo vệ an ninh quốc gia theo Nghị định số 03/2019/NĐ-CP, người dân Việt Nam"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import canonicalize_url, domain_of, is_http_url
+from qpan.crawler.urls import canonicalize_url, domain_of, is_http_url
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pipelines.storage.db import Database
-from pipelines.storage.models import SEED_SOURCE, Article, RunSource, SourceHealth
 from qpan.demo import LocalWeb
 from qpan.demo.sink import AlertSink
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.models import SEED_SOURCE, Article, RunSource, SourceHealth
 from tests.conftest import write_config
 from tests.support.cli import qpan_process
 

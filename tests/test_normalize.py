@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from pipelines.normalize import canonical_tones, fold, match_key, normalize_text
+from qpan.pipelines.normalize import canonical_tones, fold, match_key, normalize_text
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.normalize import fold
-from pipelines.relevance import THEME_FILE, ThemeProfile
 from qpan.config import ConfigError, TopicConfig
+from qpan.pipelines.normalize import fold
+from qpan.pipelines.relevance import THEME_FILE, ThemeProfile
 
 RELEVANT = (
     "Ngày 20/3, Bộ Chỉ huy Quân sự tỉnh và Công an tỉnh tổ chức Hội nghị giao ban thực hiện Nghị định "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.relevance import ThemeProfile
+from qpan.pipelines.relevance import ThemeProfile
 from tests.support.relevance_set import load_set
 
 MINIMUM = 0.95

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from scrapy.utils.test import get_crawler
 
-from crawler.items import ArticleItem
-from pipelines.relevance import ThemeProfile
-from pipelines.stages.relevance import RelevanceStage
 from qpan.config import TopicConfig
+from qpan.crawler.items import ArticleItem
+from qpan.pipelines.relevance import ThemeProfile
+from qpan.pipelines.stages.relevance import RelevanceStage
 
 TEXT = (
     "Bộ Chỉ huy Quân sự tỉnh và Công an tỉnh giao ban thực hiện Nghị định 03/2019/NĐ-CP; hai lực lượng "

@@ -21,20 +21,20 @@ from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 
-from crawler import meta
-from crawler.settings import build_settings
-from crawler.urls import canonicalize_url
-from pipelines.storage.db import Database
-from pipelines.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource
 from qpan.config import ConfigError, config_from_dict
+from qpan.crawler import meta
+from qpan.crawler.settings import build_settings
+from qpan.crawler.urls import canonicalize_url
 from qpan.demo import LocalWeb
 from qpan.demo.config import write_config
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource
 from tests.support.cli import qpan_process
 from tests.support.services import fresh_postgres_database, fresh_redis_database
 from tests.test_crawler_e2e import STORED, article_paths, assert_clean, closed_port
 
 if TYPE_CHECKING:
-    from crawler.scale import SharedScheduler
+    from qpan.crawler.scale import SharedScheduler
 
 ARTICLE_DELAY = 1.0  # seconds per article page: long enough that the two crawls overlap
 # Scrapy moves up to CONCURRENT_REQUESTS requests from the scheduler into its downloader at once;
@@ -90,7 +90,7 @@ class ArticleSpider(scrapy.Spider):
 
 def schedulers(redis_url: str, count: int) -> tuple[ArticleSpider, list[SharedScheduler]]:
     """``count`` schedulers as ``count`` machines' crawls would open them, on one Redis."""
-    from crawler.scale import SharedScheduler  # imported here: the other tests run without scrapy-redis
+    from qpan.crawler.scale import SharedScheduler  # imported here: the other tests run without scrapy-redis
 
     crawler = get_crawler(ArticleSpider, build_settings(config_from_dict({"crawl": {"redis_url": redis_url}})))
     spider = ArticleSpider.from_crawler(crawler)
@@ -233,7 +233,7 @@ def test_redis_url_switches_the_scheduler_with_keys_per_spider_and_sources(redis
 
     config = config_from_dict({"crawl": {"redis_url": redis_url}})
     shared = build_settings(config)
-    assert shared["SCHEDULER"] == "crawler.scale.SharedScheduler"
+    assert shared["SCHEDULER"] == "qpan.crawler.scale.SharedScheduler"
     assert shared["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert shared["REDIS_URL"] == redis_url
     queue_key = shared["SCHEDULER_QUEUE_KEY"] % {"spider": "news"}

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from crawler.registry import UnknownSource
 from qpan.config import ConfigError, config_from_dict
-from scheduler.service import JobSpec, job_specs, make_trigger, next_run_times, sync_jobs
+from qpan.crawler.registry import UnknownSource
+from qpan.scheduler.service import (
+    JOB_FUNCTION,
+    JOBS_TABLE,
+    JobSpec,
+    job_specs,
+    make_trigger,
+    next_run_times,
+    sync_jobs,
+    upgrade_stored_jobs,
+)
 from tests.support.alerting import migrated_database, paused_scheduler
 
 SOURCES = [{"name": name, "feeds": [f"http://127.0.0.1:9/{name}.rss"]} for name in ("alpha", "beta", "gamma")]
@@ -65,3 +76,21 @@ def test_restart_keeps_the_stored_next_run_and_a_changed_trigger_replaces_it(tmp
     with paused_scheduler(database) as scheduler:
         sync_jobs(scheduler, daily[1:], misfire_grace=300)
         assert [job.id for job in scheduler.get_jobs()] == ["crawl:beta"]
+
+
+def test_a_job_stored_before_the_qpan_namespace_is_upgraded_with_its_next_run(tmp_path: Path) -> None:
+    database = migrated_database(tmp_path)
+    with paused_scheduler(database) as scheduler:
+        sync_jobs(scheduler, [JobSpec("crawl", make_trigger("1h", None), ())], misfire_grace=600)
+        planned = scheduler.get_job("crawl").next_run_time + timedelta(minutes=17)
+        scheduler.modify_job("crawl", next_run_time=planned)
+    with database.engine.begin() as connection:
+        state = pickle.loads(connection.execute(text(f"SELECT job_state FROM {JOBS_TABLE}")).scalar_one())
+        state["func"] = "scheduler.service:crawl_job"
+        connection.execute(text(f"UPDATE {JOBS_TABLE} SET job_state = :s"), {"s": pickle.dumps(state)})
+
+    assert upgrade_stored_jobs(database) == ["crawl"]
+    assert upgrade_stored_jobs(database) == []
+    with paused_scheduler(database) as scheduler:
+        job = scheduler.get_job("crawl")
+        assert job is not None and job.func_ref == JOB_FUNCTION and job.next_run_time == planned

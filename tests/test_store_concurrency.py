@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from crawler.extensions.runsummary import record_figures
-from crawler.summary import SourceFigures
-from pipelines.stages.dedup import DedupStage
-from pipelines.storage import articles
-from pipelines.storage.batch import ArticleBatch
-from pipelines.storage.db import Database
-from pipelines.storage.models import CrawlRun, SourceHealth
+from qpan.crawler.extensions.runsummary import record_figures
+from qpan.crawler.summary import SourceFigures
+from qpan.pipelines.stages.dedup import DedupStage
+from qpan.pipelines.storage import articles
+from qpan.pipelines.storage.batch import ArticleBatch
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.models import CrawlRun, SourceHealth
 from tests.support.articles import article_item, by_url, count_rows, migrated, seed_texts
 from tests.support.services import fresh_postgres_database
 

@@ -23,7 +23,7 @@ import asyncio, random, sys
 import scrapy
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
-from crawler.items import ArticleItem
+from qpan.crawler.items import ArticleItem
 from tests.support.articles import seed_texts
 
 WORDS = sorted({word for text in seed_texts().values() for word in text.split()})
@@ -45,7 +45,7 @@ process = CrawlerProcess({
     "QPAN_DATABASE_URL": sys.argv[1],
     "QPAN_STORE_BATCH_SIZE": 100_000,
     "QPAN_STORE_MAX_WAIT": 3600,
-    "ITEM_PIPELINES": {"pipelines.stages.dedup.DedupStage": 300, "pipelines.stages.store.StoreStage": 400},
+    "ITEM_PIPELINES": {"qpan.pipelines.stages.dedup.DedupStage": 300, "qpan.pipelines.stages.store.StoreStage": 400},
     "LOG_LEVEL": "WARNING",
     "TELNETCONSOLE_ENABLED": False,
 })

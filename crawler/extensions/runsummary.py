@@ -15,13 +15,13 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
-from crawler import meta
-from crawler.db import crawler_database
-from crawler.summary import SourceFigures, figures_from_stats, run_status
-from pipelines.storage.db import Database
-from pipelines.storage.migrate import current_revision
-from pipelines.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
-from pipelines.storage.upsert import insert_missing
+from qpan.crawler import meta
+from qpan.crawler.db import crawler_database
+from qpan.crawler.summary import SourceFigures, figures_from_stats, run_status
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.migrate import current_revision
+from qpan.pipelines.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
+from qpan.pipelines.storage.upsert import insert_missing
 
 
 def locked_health(session: Session, source: str) -> SourceHealth:

@@ -20,13 +20,13 @@ from lxml.etree import ParserError
 from lxml.html import HtmlElement
 from parsel import Selector
 
-from crawler import loaders  # module import: crawler.loaders itself imports crawler.extraction.dates
-from crawler.extraction import generic, metadata
-from crawler.extraction.dates import VIETNAM
-from crawler.extraction.encoding import decode_html
-from crawler.items import ArticleItem
-from crawler.urls import canonicalize_url
 from qpan.config import Selectors
+from qpan.crawler import loaders  # module import: crawler.loaders itself imports crawler.extraction.dates
+from qpan.crawler.extraction import generic, metadata
+from qpan.crawler.extraction.dates import VIETNAM
+from qpan.crawler.extraction.encoding import decode_html
+from qpan.crawler.items import ArticleItem
+from qpan.crawler.urls import canonicalize_url
 
 __all__ = ["extract_article", "guess_language", "is_article_page", "parse_html"]
 

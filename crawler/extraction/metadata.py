@@ -18,8 +18,8 @@ from typing import Any
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.extraction.dates import parse_date
-from crawler.extraction.generic import inner_text
+from qpan.crawler.extraction.dates import parse_date
+from qpan.crawler.extraction.generic import inner_text
 
 Values = Callable[[], list[str]]
 Candidates = dict[str, list[tuple[str, Values]]]

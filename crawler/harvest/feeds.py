@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from crawler.harvest.dates import from_struct
+from qpan.crawler.harvest.dates import from_struct
 
 _FEED_ROOTS = (b"<rss", b"<feed", b"<rdf:rdf", b"<rdf")
 

@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 from scrapy.http import TextResponse
 
-from crawler.registry import host_allowed
-from pipelines.normalize import fold
+from qpan.crawler.registry import host_allowed
+from qpan.pipelines.normalize import fold
 
 # What a Vietnamese news article URL usually ends with when the registry gives no
 # pattern: a numeric id of 5+ digits, optionally with a prefix letter and an extension.

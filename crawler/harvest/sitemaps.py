@@ -9,8 +9,8 @@ from lxml import etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
-from crawler.harvest.dates import from_w3c
-from crawler.harvest.feeds import Entry
+from qpan.crawler.harvest.dates import from_w3c
+from qpan.crawler.harvest.feeds import Entry
 
 GZIP_MAGIC = b"\x1f\x8b"
 

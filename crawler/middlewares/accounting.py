@@ -24,7 +24,7 @@ from scrapy.statscollectors import StatsCollector
 from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from crawler import meta
+from qpan.crawler import meta
 
 _ROBOTS_LOGGER = "scrapy.downloadermiddlewares.robotstxt"
 

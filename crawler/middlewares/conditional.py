@@ -13,11 +13,11 @@ from scrapy.http import Response
 from scrapy.spiders import Spider
 from scrapy.statscollectors import StatsCollector
 
-from crawler import meta
-from crawler.db import crawler_database
-from pipelines.storage.db import Database
-from pipelines.storage.models import HttpCache, utcnow
-from pipelines.storage.upsert import upsert
+from qpan.crawler import meta
+from qpan.crawler.db import crawler_database
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.models import HttpCache, utcnow
+from qpan.pipelines.storage.upsert import upsert
 
 
 def _original_url(request: Request) -> str:

@@ -11,8 +11,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.statscollectors import StatsCollector
 
-from crawler import meta
-from crawler.registry import host_allowed, source_domains, sources_from_settings
+from qpan.crawler import meta
+from qpan.crawler.registry import host_allowed, source_domains, sources_from_settings
 
 
 class DomainGuard:

@@ -22,12 +22,12 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy import select
 
-from crawler import meta
-from crawler.db import crawler_database
-from crawler.urls import canonicalize_url
-from pipelines.storage.db import Database
-from pipelines.storage.models import Article, SeenUrl, utcnow
-from pipelines.storage.upsert import upsert
+from qpan.crawler import meta
+from qpan.crawler.db import crawler_database
+from qpan.crawler.urls import canonicalize_url
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.models import Article, SeenUrl, utcnow
+from qpan.pipelines.storage.upsert import upsert
 
 BATCH_SIZE = 500
 GONE = {404, 410}

@@ -24,17 +24,17 @@ from sqlalchemy import select
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
-from crawler import meta
-from crawler.db import crawler_database
-from crawler.extraction import extract_article
-from crawler.harvest.dates import cutoff, is_recent
-from crawler.harvest.feeds import Entry, feed_entries, looks_like_feed
-from crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
-from crawler.harvest.sitemaps import decompress, parse_sitemap
-from crawler.registry import UnknownSource, host_allowed, source_domains, sources_from_settings
-from pipelines.storage.migrate import current_revision
-from pipelines.storage.models import SourceHealth
 from qpan.config import SourceConfig
+from qpan.crawler import meta
+from qpan.crawler.db import crawler_database
+from qpan.crawler.extraction import extract_article
+from qpan.crawler.harvest.dates import cutoff, is_recent
+from qpan.crawler.harvest.feeds import Entry, feed_entries, looks_like_feed
+from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
+from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
+from qpan.crawler.registry import UnknownSource, host_allowed, source_domains, sources_from_settings
+from qpan.pipelines.storage.migrate import current_revision
+from qpan.pipelines.storage.models import SourceHealth
 
 DISCOVERY_TTL = timedelta(days=7)  # a discovery result is reused this long before looking again
 _PROBE_SITEMAP = "/sitemap.xml"

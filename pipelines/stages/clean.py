@@ -11,9 +11,9 @@ from typing import Any, Protocol
 
 from scrapy.crawler import Crawler
 
-from pipelines.cleaning import BoilerplateRules, BrokenHtml, clean_normalized, html_to_text, load_rules
-from pipelines.drops import Dropped
-from pipelines.normalize import normalize_text
+from qpan.pipelines.cleaning import BoilerplateRules, BrokenHtml, clean_normalized, html_to_text, load_rules
+from qpan.pipelines.drops import Dropped
+from qpan.pipelines.normalize import normalize_text
 
 DEFAULT_MAX_TEXT_CHARS = 200_000
 DEFAULT_MIN_TEXT_CHARS = 40  # less than a sentence or two is not an article

@@ -24,11 +24,11 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy import Connection
 
-from crawler.db import crawler_database
-from pipelines.dedup import Fingerprint, Relation, compare_many, decode_signatures, fingerprint
-from pipelines.storage.articles import lookup
-from pipelines.storage.batch import ArticleBatch, Stats, crawler_batch, source_key
-from pipelines.storage.db import Database
+from qpan.crawler.db import crawler_database
+from qpan.pipelines.dedup import Fingerprint, Relation, compare_many, decode_signatures, fingerprint
+from qpan.pipelines.storage.articles import lookup
+from qpan.pipelines.storage.batch import ArticleBatch, Stats, crawler_batch, source_key
+from qpan.pipelines.storage.db import Database
 
 STORY_WINDOW = timedelta(days=2)  # reports of one meeting appear within a day or two of it
 

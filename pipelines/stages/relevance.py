@@ -10,8 +10,8 @@ from typing import Any, Protocol
 
 from scrapy.crawler import Crawler
 
-from pipelines.relevance import ThemeProfile
 from qpan.config import TopicConfig
+from qpan.pipelines.relevance import ThemeProfile
 
 
 class Stats(Protocol):

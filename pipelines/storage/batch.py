@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from crawler.db import crawler_database
-from pipelines.dedup import Relation, compare, decode_signature
-from pipelines.storage.articles import store_article
-from pipelines.storage.db import Database
+from qpan.crawler.db import crawler_database
+from qpan.pipelines.dedup import Relation, compare, decode_signature
+from qpan.pipelines.storage.articles import store_article
+from qpan.pipelines.storage.db import Database
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -9,7 +9,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from pipelines.storage.db import Database
+from qpan.pipelines.storage.db import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -8,7 +8,7 @@ import os
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipelines.storage.models import CrawlRun, utcnow
+from qpan.pipelines.storage.models import CrawlRun, utcnow
 
 DIED = "died"
 

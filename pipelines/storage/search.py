@@ -20,8 +20,8 @@ from functools import lru_cache
 from sqlalchemy import ColumnElement, Integer, TextClause, column, exists, func, select, text
 from sqlalchemy.orm import Session
 
-from pipelines.normalize import fold
-from pipelines.storage.models import Article
+from qpan.pipelines.normalize import fold
+from qpan.pipelines.storage.models import Article
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Walking newest-first costs about 20x more per row than collecting a match (measured on

@@ -11,16 +11,16 @@ from typing import Annotated, Any
 
 import typer
 
-from pipelines.storage.models import AlertDelivery
 from qpan.commands.options import FormatOption
 from qpan.config import Config
 from qpan.context import AppContext
 from qpan.errors import UserError
 from qpan.output import Format, emit, stderr_console
-from scheduler.alerts import dispatch, send_test
-from scheduler.channels import configured_channels
-from scheduler.digest import health_text
-from scheduler.outbox import FAILED, PENDING, SENDING, SENT, recent_deliveries
+from qpan.pipelines.storage.models import AlertDelivery
+from qpan.scheduler.alerts import dispatch, send_test
+from qpan.scheduler.channels import configured_channels
+from qpan.scheduler.digest import health_text
+from qpan.scheduler.outbox import FAILED, PENDING, SENDING, SENT, recent_deliveries
 
 OUTBOX_COLUMNS = ["id", "kind", "status", "attempts", "channel", "subject", "created_at", "error"]
 TEST_COLUMNS = ["channel", "url", "format", "result", "error"]

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from pipelines.storage.queries import ArticleFilter, list_articles
 from qpan.commands.options import FormatOption, SinceOption, SourceOption
 from qpan.context import AppContext
 from qpan.output import Format, article_json, emit
+from qpan.pipelines.storage.queries import ArticleFilter, list_articles
 
 TABLE_COLUMNS = ["id", "published", "source", "relevance", "duplicate_of", "title"]
 

@@ -11,7 +11,7 @@ from qpan.context import AppContext
 from qpan.output import Format, emit, stderr_console
 
 if TYPE_CHECKING:
-    from crawler.run import RunResult
+    from qpan.crawler.run import RunResult
 
 COLUMNS = ["source", "reached", "fetched", "extracted", "relevant", "new", "duplicates", "dropped", "errors"]
 
@@ -37,7 +37,7 @@ def summary_rows(result: RunResult) -> list[dict[str, object]]:
 
 def after_run(app: AppContext, result: RunResult) -> None:
     """Hook run after every CLI crawl: queue and send the run's alerts (outbox)."""
-    from scheduler.alerts import dispatch_after_run
+    from qpan.scheduler.alerts import dispatch_after_run
 
     alerts = dispatch_after_run(app.ready_database(), app.config, result.run_id)
     if alerts.channels:
@@ -54,7 +54,7 @@ def crawl(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:
     """One crawl run now; prints fetched/extracted/relevant/new/duplicates/dropped/errors per source."""
-    from crawler.run import run_crawl  # Scrapy and Twisted load only when a crawl runs
+    from qpan.crawler.run import run_crawl  # Scrapy and Twisted load only when a crawl runs
 
     app: AppContext = ctx.obj
     result = run_crawl(app.config, sources=source, since_days=since, trigger="cli", progress=not quiet)

@@ -11,10 +11,10 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from pipelines.storage.queries import ArticleFilter, articles_query
 from qpan.commands.options import SinceOption, SourceOption
 from qpan.context import AppContext
 from qpan.output import article_json, stderr_console
+from qpan.pipelines.storage.queries import ArticleFilter, articles_query
 
 CSV_COLUMNS = [
     "id",
@@ -64,7 +64,7 @@ def export(
     include_seeds: Annotated[bool, typer.Option("--include-seeds", help="Also export the seed articles.")] = False,
 ) -> None:
     """Export relevant articles (newest first)."""
-    from scheduler.atom import write_atom
+    from qpan.scheduler.atom import write_atom
 
     app: AppContext = ctx.obj
     database = app.ready_database()

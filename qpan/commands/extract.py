@@ -32,11 +32,11 @@ def extract(
     ] = None,
 ) -> None:
     """Run extraction + cleaning + relevance on one saved page and print the article JSON."""
-    from crawler.extraction import extract_article
-    from crawler.registry import all_sources, host_allowed, source_domains
-    from crawler.urls import domain_of
-    from pipelines.chain import Chain
-    from pipelines.drops import Dropped
+    from qpan.crawler.extraction import extract_article
+    from qpan.crawler.registry import all_sources, host_allowed, source_domains
+    from qpan.crawler.urls import domain_of
+    from qpan.pipelines.chain import Chain
+    from qpan.pipelines.drops import Dropped
 
     app: AppContext = ctx.obj
     try:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from pipelines.storage.migrate import upgrade
 from qpan.context import AppContext
 from qpan.output import stderr_console
+from qpan.pipelines.storage.migrate import upgrade
 
 
 def init(ctx: typer.Context) -> None:
     """Create or migrate the database, then load seeds/ as the dedup baseline."""
-    from pipelines.seeding import load_seeds  # the chain imports Scrapy: only when needed
+    from qpan.pipelines.seeding import load_seeds  # the chain imports Scrapy: only when needed
 
     app: AppContext = ctx.obj
     database = app.database()

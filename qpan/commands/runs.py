@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
-from pipelines.storage.models import CrawlRun
-from pipelines.storage.queries import recent_runs
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
 from qpan.output import Format, emit, stderr_console
+from qpan.pipelines.storage.models import CrawlRun
+from qpan.pipelines.storage.queries import recent_runs
 
 FIGURES = ("fetched", "extracted", "relevant", "new", "duplicates", "errors")
 COLUMNS = ["id", "started_at", "status", "trigger", "sources", *FIGURES, "unreached"]
@@ -54,7 +54,7 @@ def runs(
         rows = [run_row(run) for run in recent_runs(session, limit)]
     emit(rows, COLUMNS, fmt, title=None if rows else "no crawl runs yet")
     if fmt is Format.table:
-        from scheduler.service import next_run_times
+        from qpan.scheduler.service import next_run_times
 
         planned = next_run_times(database)
         console = stderr_console()

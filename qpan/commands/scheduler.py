@@ -44,8 +44,8 @@ def scheduler(
     ] = "1m",
 ) -> None:
     """Run crawls on the [schedule] until stopped (SIGTERM/SIGINT); each run is a `qpan crawl` child."""
-    from scheduler.launcher import CrawlLauncher
-    from scheduler.service import MAIN_JOB, job_specs, serve
+    from qpan.scheduler.launcher import CrawlLauncher
+    from qpan.scheduler.service import MAIN_JOB, job_specs, serve
 
     app: AppContext = ctx.obj
     config = app.config

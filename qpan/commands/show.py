@@ -10,12 +10,12 @@ from rich.table import Table
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from pipelines.relevance import ThemeProfile
-from pipelines.storage.models import Article
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
 from qpan.errors import UserError
 from qpan.output import Format, article_json, duplicate_label, local_iso, print_json, stdout_console
+from qpan.pipelines.relevance import ThemeProfile
+from qpan.pipelines.storage.models import Article
 
 
 def _related(session: Session, article: Article) -> tuple[list[Article], list[Article]]:

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 import typer
 
-from crawler.registry import all_sources
-from pipelines.storage.models import SourceHealth
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
+from qpan.crawler.registry import all_sources
 from qpan.errors import NotInitialised
 from qpan.output import Format, emit, stderr_console
+from qpan.pipelines.storage.models import SourceHealth
 
 COLUMNS = [
     "name", "title", "enabled", "starts", "last_success", "last_articles", "consecutive_failures", "last_error",
@@ -79,7 +79,7 @@ def sources(
     if discover is None:
         emit(source_rows(app), COLUMNS, fmt)
         return
-    from crawler.run import run_discovery
+    from qpan.crawler.run import run_discovery
 
     found = run_discovery(app.config, discover)
     rows = [

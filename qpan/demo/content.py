@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipelines.normalize import fold
+from qpan.pipelines.normalize import fold
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

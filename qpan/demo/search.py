@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from pipelines.normalize import fold
 from qpan.demo.content import Article
+from qpan.pipelines.normalize import fold
 
 _WORD = re.compile(r"\w+")
 

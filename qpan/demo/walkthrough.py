@@ -22,16 +22,16 @@ from rich.console import Console
 from rich.rule import Rule
 from sqlalchemy import select
 
-from pipelines.seeding import load_seeds
-from pipelines.storage.db import Database
-from pipelines.storage.migrate import upgrade
-from pipelines.storage.models import Article, CrawlRun
 from qpan.config import load_config
 from qpan.demo import DEMO_SITES, LocalWeb
 from qpan.demo.config import write_config
 from qpan.demo.sink import AlertSink
 from qpan.errors import UserError
 from qpan.output import article_json, duplicate_label, emit
+from qpan.pipelines.seeding import load_seeds
+from qpan.pipelines.storage.db import Database
+from qpan.pipelines.storage.migrate import upgrade
+from qpan.pipelines.storage.models import Article, CrawlRun
 
 
 @contextmanager

@@ -13,11 +13,11 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from pipelines.storage.db import Database, make_engine
-from pipelines.storage.migrate import upgrade
-from pipelines.storage.models import AlertDelivery, Article, CrawlRun, RunSource
 from qpan.config import Config, config_from_dict
-from scheduler.service import JOBS_TABLE
+from qpan.pipelines.storage.db import Database, make_engine
+from qpan.pipelines.storage.migrate import upgrade
+from qpan.pipelines.storage.models import AlertDelivery, Article, CrawlRun, RunSource
+from qpan.scheduler.service import JOBS_TABLE
 from tests.support.store import insert_article
 
 T = TypeVar("T")

@@ -21,10 +21,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.extraction import extract_article
-from crawler.extraction.dates import VIETNAM
-from crawler.extraction.generic import body_text
-from crawler.items import ArticleItem
+from qpan.crawler.extraction import extract_article
+from qpan.crawler.extraction.dates import VIETNAM
+from qpan.crawler.extraction.generic import body_text
+from qpan.crawler.items import ArticleItem
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 REALPAGES = Path(__file__).resolve().parents[3] / "shared" / "realpages"
@@ -81,7 +81,7 @@ def page_cases() -> list[PageCase]:
 def cleaned_text(item: ArticleItem) -> str:
     """The article text as the pipeline stores it: the clean stage's functions when available."""
     try:
-        from pipelines.cleaning import clean_text, html_to_text
+        from qpan.pipelines.cleaning import clean_text, html_to_text
     except ImportError:
         return body_text(item.get("body_html") or "")
     return clean_text(html_to_text(item.get("body_html") or ""), author=item.get("author"))

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.cleaning import clean_text
+from qpan.pipelines.cleaning import clean_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SET_DIR = ROOT / "tests" / "data" / "relevance"
