@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import trafilatura  # noqa: E402
 
 from qpan.crawler.extraction import extract_article  # noqa: E402
-from qpan.crawler.extraction.dates import VIETNAM  # noqa: E402
 from qpan.crawler.extraction.generic import body_text  # noqa: E402
 from qpan.pipelines.drops import Dropped  # noqa: E402
 from qpan.pipelines.stages.clean import CleanStage  # noqa: E402
+from qpan.timezone import VIETNAM  # noqa: E402
 from tests.support.pages import page_cases, token_f1  # noqa: E402
 
 BIG_PAGE_BASES = ("vnexpress/jsonld_newsarticle", "tuoitre/jsonld_graph", "cand/dateline_only")

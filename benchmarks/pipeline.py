@@ -44,13 +44,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from qpan.config import Config
-from qpan.crawler.items import ArticleItem
+from qpan.items import ArticleItem
 from qpan.pipelines.chain import Chain
 from qpan.pipelines.dedup import fingerprint
 from qpan.pipelines.seeding import load_seeds, manifest_entries, seed_directory
 from qpan.pipelines.stages.dedup import judge
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.migrate import upgrade
+from qpan.storage.db import Database
+from qpan.storage.migrate import upgrade
 
 BANDS = 32
 CHUNK = 20_000  # articles per executemany round in the bulk load

@@ -20,8 +20,8 @@ from scrapy.loader import ItemLoader
 from w3lib.html import remove_tags, replace_entities
 
 from qpan.crawler.extraction.dates import parse_date
-from qpan.crawler.items import ArticleItem
 from qpan.crawler.urls import canonicalize_url, domain_of, is_http_url
+from qpan.items import ArticleItem
 from qpan.pipelines.normalize import fold
 
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]\s+")

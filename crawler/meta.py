@@ -14,9 +14,5 @@ DEPTH = "qpan_depth"  # listing page number / sitemap nesting level
 FEED, SITEMAP, LISTING, SEARCH, ARTICLE, DISCOVERY = "feed", "sitemap", "listing", "search", "article", "discovery"
 KINDS = (FEED, SITEMAP, LISTING, SEARCH, ARTICLE, DISCOVERY)
 
-
-def stat_key(source: str, name: str) -> str:
-    """The per-source stats key of the contract: ``qpan/source/<name>/<figure>``."""
-    return f"qpan/source/{source}/{name}"
 PROBE = "qpan_probe"  # a discovery guess (/sitemap.xml, /rss): a 404 there is not a source error
 DISCOVERED = "qpan_discovered"  # a feed/sitemap found by discovery: record it if it parses

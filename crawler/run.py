@@ -18,14 +18,14 @@ from scrapy.crawler import CrawlerProcess
 from sqlalchemy import select
 
 from qpan.config import Config
-from qpan.context import require_current_schema
 from qpan.crawler.registry import select_sources
 from qpan.crawler.settings import build_settings
 from qpan.crawler.spiders.news import NewsSpider
 from qpan.crawler.summary import SourceFigures, run_status
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
-from qpan.pipelines.storage.runs import mark_dead_runs
+from qpan.storage.db import Database
+from qpan.storage.migrate import require_current_schema
+from qpan.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
+from qpan.storage.runs import mark_dead_runs
 
 EXIT_INTERRUPTED = 130
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from qpan.crawler.meta import stat_key
+from qpan.stats import stat_key
 
 _STOPPED = {"shutdown": "interrupted", "closespider_timeout": "timed_out"}
 COUNTS = ("fetched", "extracted", "relevant", "new", "duplicates", "errors", "skipped_seen", "not_modified")

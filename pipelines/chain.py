@@ -17,8 +17,8 @@ from qpan.pipelines.stages.clean import CleanStage
 from qpan.pipelines.stages.dedup import DedupStage
 from qpan.pipelines.stages.relevance import RelevanceStage
 from qpan.pipelines.stages.store import StoreStage
-from qpan.pipelines.storage.batch import ArticleBatch
-from qpan.pipelines.storage.db import Database
+from qpan.storage.batch import ArticleBatch
+from qpan.storage.db import Database
 
 
 class MemoryStats:

@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import select
 
 from qpan.config import Config
-from qpan.crawler.items import ArticleItem
+from qpan.items import ArticleItem
 from qpan.pipelines.chain import Chain
 from qpan.pipelines.drops import Dropped
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import SEED_SOURCE, Article, utcnow
+from qpan.storage.db import Database
+from qpan.storage.models import SEED_SOURCE, Article, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from qpan.commands import COMMAND_MODULES
 from qpan.config import ConfigError
 from qpan.context import AppContext
 from qpan.errors import UserError
-from qpan.pipelines.storage.db import StorageError
+from qpan.storage.db import StorageError
 
 app = typer.Typer(
     name="qpan",

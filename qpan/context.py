@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qpan.config import Config, load_config
-from qpan.errors import NotInitialised, UserError
-from qpan.pipelines.storage.db import Database
+from qpan.storage.db import Database
 
 
 @dataclass
@@ -28,18 +27,7 @@ class AppContext:
 
     def ready_database(self) -> Database:
         """The database, checked to be initialised and migrated (for every command but ``init``)."""
+        from qpan.storage.migrate import require_current_schema  # Alembic: only for commands that need it
+
         return require_current_schema(self.database())
 
-
-def require_current_schema(database: Database) -> Database:
-    """Refuse to read or write a database that ``qpan init`` has not brought to the newest schema."""
-    from qpan.pipelines.storage.migrate import current_revision, head_revision
-
-    if database.file_missing():
-        raise NotInitialised(database.engine.url.render_as_string(hide_password=True))
-    current = current_revision(database)
-    if current is None:
-        raise NotInitialised(database.engine.url.render_as_string(hide_password=True))
-    if current != head_revision(database):
-        raise UserError(f"database schema {current} is older than this qpan: run `qpan init` to migrate it")
-    return database

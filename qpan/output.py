@@ -14,15 +14,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qpan.pipelines.storage.models import Article
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from qpan.storage.models import Article
+from qpan.timezone import VIETNAM
 
 
 class Format(StrEnum):

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from qpan.config import Config
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import utcnow
 from qpan.scheduler.atom import write_feed_file
 from qpan.scheduler.channels import Channel, SendOutcome, configured_channels, send
 from qpan.scheduler.digest import Message, article_digests, article_message, health_message, probe_message
 from qpan.scheduler.health_alerts import enqueue_health
 from qpan.scheduler.outbox import Claimed, claim_due, enqueue_articles, mark_failed, mark_sent
+from qpan.storage.db import Database
+from qpan.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 

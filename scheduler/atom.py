@@ -18,8 +18,8 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import SEED_SOURCE, Article
+from qpan.storage.db import Database
+from qpan.storage.models import SEED_SOURCE, Article
 
 FEED_ID = "urn:qpan:relevant-articles"
 FEED_TITLE = "qpan: Bộ Công an – Bộ Quốc phòng phối hợp (Nghị định 03/2019/NĐ-CP)"

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from qpan.timezone import VIETNAM
+
 MAX_ITEMS_PER_DIGEST = 25
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|"})
 

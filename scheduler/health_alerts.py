@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qpan.pipelines.storage.models import RunSource, SourceHealth
 from qpan.scheduler.outbox import delivery_row, insert_ignoring_duplicates
+from qpan.storage.models import RunSource, SourceHealth
 
 OK, ALERTED = "ok", "alerted"
 

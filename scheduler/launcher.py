@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import AlertDelivery, CrawlRun, utcnow
-from qpan.pipelines.storage.runs import mark_died
+from qpan.storage.db import Database
+from qpan.storage.models import AlertDelivery, CrawlRun, utcnow
+from qpan.storage.runs import mark_died
 
 log = logging.getLogger("qpan.scheduler")
 

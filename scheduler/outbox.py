@@ -23,8 +23,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from qpan.pipelines.storage.models import SEED_SOURCE, AlertDelivery, Article
-from qpan.pipelines.storage.upsert import dialect_insert
+from qpan.storage.models import SEED_SOURCE, AlertDelivery, Article
+from qpan.storage.upsert import dialect_insert
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 BACKOFF_BASE = timedelta(minutes=1)

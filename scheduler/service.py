@@ -31,8 +31,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, text
 
 from qpan.config import Config, ConfigError, parse_duration
-from qpan.pipelines.storage.db import Database, make_engine
 from qpan.scheduler.launcher import CrawlLauncher
+from qpan.storage.db import Database, make_engine
 
 log = logging.getLogger("qpan.scheduler")
 

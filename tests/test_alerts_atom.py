@@ -7,9 +7,9 @@ from pathlib import Path
 
 import feedparser
 
-from qpan.pipelines.storage.models import Article
 from qpan.scheduler.alerts import dispatch_after_run
 from qpan.scheduler.atom import feed_articles, write_atom
+from qpan.storage.models import Article
 from tests.support.alerting import VIETNAMESE_TITLES, alert_config, migrated_database, new_run, store_relevant
 from tests.support.store import insert_article
 

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from qpan.demo import LocalWeb
-from qpan.pipelines.storage.batch import DEFAULT_MAX_WAIT
-from qpan.pipelines.storage.models import CrawlRun, utcnow
 from qpan.scheduler.alerts import dispatch, dispatch_after_run
+from qpan.storage.batch import DEFAULT_MAX_WAIT
+from qpan.storage.models import CrawlRun, utcnow
 from tests.conftest import write_config
 from tests.support.alerting import (
     VIETNAMESE_TITLES,
@@ -41,8 +41,8 @@ def _killed_child(database_url: str, hook_url: str, run_id: int, step: str) -> i
     script = textwrap.dedent(
         f"""
         import os, signal
-        from qpan.pipelines.storage.db import Database
-        from qpan.pipelines.storage.models import utcnow
+        from qpan.storage.db import Database
+        from qpan.storage.models import utcnow
         from qpan.config import config_from_dict
         from qpan.scheduler.alerts import enqueue_after_run
         from qpan.scheduler.outbox import claim_due

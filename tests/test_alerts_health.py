@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qpan.pipelines.storage.models import SourceHealth
 from qpan.scheduler.alerts import dispatch_after_run
+from qpan.storage.models import SourceHealth
 from tests.support.alerting import alert_config, migrated_database, new_run
 from tests.support.receivers import webhook_server
 

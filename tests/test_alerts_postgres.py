@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.migrate import upgrade
-from qpan.pipelines.storage.models import utcnow
 from qpan.scheduler.alerts import dispatch, dispatch_after_run, enqueue_after_run
 from qpan.scheduler.service import JobSpec, make_trigger, next_run_times, sync_jobs
+from qpan.storage.db import Database
+from qpan.storage.migrate import upgrade
+from qpan.storage.models import utcnow
 from tests.support.alerting import (
     VIETNAMESE_TITLES,
     alert_config,

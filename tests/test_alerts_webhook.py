@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from qpan.pipelines.storage.models import utcnow
 from qpan.scheduler.alerts import dispatch, dispatch_after_run, enqueue_after_run
 from qpan.scheduler.channels import channel_id
+from qpan.storage.models import utcnow
 from tests.support.alerting import (
     VIETNAMESE_TITLES,
     alert_config,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.migrate import upgrade
+from qpan.storage.db import Database
+from qpan.storage.migrate import upgrade
 from tests.support.cli import run_qpan
 from tests.support.services import fresh_postgres_database
 from tests.support.store import insert_article

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qpan.pipelines.storage.models import CrawlRun
-from qpan.pipelines.storage.runs import mark_dead_runs
+from qpan.storage.models import CrawlRun
+from qpan.storage.runs import mark_dead_runs
 from tests.support.alerting import migrated_database
 
 

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from qpan.crawler.urls import canonicalize_url
 from qpan.demo import LocalWeb
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource, SourceHealth
+from qpan.storage.db import Database
+from qpan.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource, SourceHealth
 from tests.conftest import write_config
 from tests.support.cli import qpan_process
 

@@ -14,9 +14,9 @@ from sqlalchemy import event
 
 from qpan.crawler import meta
 from qpan.crawler.middlewares.seen import SeenUrlFilter
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.migrate import upgrade
-from qpan.pipelines.storage.models import SeenUrl
+from qpan.storage.db import Database
+from qpan.storage.migrate import upgrade
+from qpan.storage.models import SeenUrl
 from tests.support.store import insert_article
 
 

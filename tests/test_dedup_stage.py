@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from qpan.crawler.items import ArticleItem
+from qpan.items import ArticleItem
 from qpan.pipelines.chain import MemoryStats
 from qpan.pipelines.stages.dedup import DedupStage
 from qpan.pipelines.stages.store import StoreStage
-from qpan.pipelines.storage.batch import ArticleBatch
-from qpan.pipelines.storage.db import Database
+from qpan.storage.batch import ArticleBatch
+from qpan.storage.db import Database
 from tests.support.articles import (
     DEDUP_FIXTURES,
     article_item,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from qpan.config import Selectors
 from qpan.crawler.extraction import extract_article, guess_language, is_article_page
-from qpan.crawler.extraction.dates import VIETNAM
+from qpan.timezone import VIETNAM
 
 URL = "https://baoquocphong.vn/tin/phoi-hop-nghi-dinh-03-123.html"
 PARAGRAPH = (

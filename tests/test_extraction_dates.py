@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from qpan.crawler.extraction.dates import VIETNAM, parse_date
+from qpan.crawler.extraction.dates import parse_date
+from qpan.timezone import VIETNAM
 
 
 def vn(*parts: int) -> datetime:

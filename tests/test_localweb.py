@@ -18,8 +18,9 @@ from conftest import FIXTURE_WEB, write_config
 
 from qpan.config import load_config
 from qpan.demo import DEMO_SITES, LocalWeb
-from qpan.demo.content import VN_TZ, ContentError, load_site
+from qpan.demo.content import ContentError, load_site
 from qpan.demo.render import encode_text
+from qpan.timezone import VIETNAM
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -182,7 +183,7 @@ def test_sources_fill_in_bases_and_keep_search_placeholders(fixture_web: LocalWe
 
 
 def test_relative_dates_keep_fixture_articles_recent(fixture_web: LocalWeb) -> None:
-    now = datetime.now(VN_TZ)
+    now = datetime.now(VIETNAM)
     old = {
         a.id for site in fixture_web.sites for a in fixture_web.articles(site) if a.published < now - timedelta(days=20)
     }
@@ -211,7 +212,7 @@ def test_bad_site_data_is_reported_with_its_file(tmp_path: Path) -> None:
         '[[articles]]\nid = 1\ntitle = "t"\npublished = "hôm qua"\n', encoding="utf-8"
     )
     with pytest.raises(ContentError, match="articles.toml: article 1: date 'hôm qua'"):
-        load_site(tmp_path, datetime.now(VN_TZ))
+        load_site(tmp_path, datetime.now(VIETNAM))
 
 
 @pytest.mark.parametrize("root", [FIXTURE_WEB, DEMO_SITES])

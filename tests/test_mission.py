@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from qpan.demo import LocalWeb
 from qpan.demo.sink import AlertSink
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import SEED_SOURCE, Article, RunSource, SourceHealth
+from qpan.storage.db import Database
+from qpan.storage.models import SEED_SOURCE, Article, RunSource, SourceHealth
 from tests.conftest import write_config
 from tests.support.cli import qpan_process
 

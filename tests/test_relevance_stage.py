@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy.utils.test import get_crawler
 
 from qpan.config import TopicConfig
-from qpan.crawler.items import ArticleItem
+from qpan.items import ArticleItem
 from qpan.pipelines.relevance import ThemeProfile
 from qpan.pipelines.stages.relevance import RelevanceStage
 

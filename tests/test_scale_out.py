@@ -27,8 +27,8 @@ from qpan.crawler.settings import build_settings
 from qpan.crawler.urls import canonicalize_url
 from qpan.demo import LocalWeb
 from qpan.demo.config import write_config
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource
+from qpan.storage.db import Database
+from qpan.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource
 from tests.support.cli import qpan_process
 from tests.support.services import fresh_postgres_database, fresh_redis_database
 from tests.test_crawler_e2e import STORED, article_paths, assert_clean, closed_port

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from qpan.demo import LocalWeb
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import CrawlRun
+from qpan.storage.db import Database
+from qpan.storage.models import CrawlRun
 from tests.conftest import write_config
 from tests.support.alerting import alertable_titles, migrated_database, wait_for
 from tests.support.receivers import webhook_server

@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.migrate import current_revision, head_revision, include_name, upgrade
-from qpan.pipelines.storage.models import Base
+from qpan.storage.db import Database
+from qpan.storage.migrate import current_revision, head_revision, include_name, upgrade
+from qpan.storage.models import Base
 from tests.support.services import fresh_postgres_database
 
 TABLES = {

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from qpan.pipelines.chain import MemoryStats
 from qpan.pipelines.stages.dedup import DedupStage
 from qpan.pipelines.stages.store import StoreStage
-from qpan.pipelines.storage import articles, search
-from qpan.pipelines.storage.batch import ArticleBatch
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import DedupBand
+from qpan.storage import articles, search
+from qpan.storage.batch import ArticleBatch
+from qpan.storage.db import Database
+from qpan.storage.models import DedupBand
 from tests.support.articles import article_item, by_url, count_rows, seed_texts, sqlite_database
 
 TEXTS = list(seed_texts().values())

@@ -19,10 +19,10 @@ import pytest
 from qpan.crawler.extensions.runsummary import record_figures
 from qpan.crawler.summary import SourceFigures
 from qpan.pipelines.stages.dedup import DedupStage
-from qpan.pipelines.storage import articles
-from qpan.pipelines.storage.batch import ArticleBatch
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import CrawlRun, SourceHealth
+from qpan.storage import articles
+from qpan.storage.batch import ArticleBatch
+from qpan.storage.db import Database
+from qpan.storage.models import CrawlRun, SourceHealth
 from tests.support.articles import article_item, by_url, count_rows, migrated, seed_texts
 from tests.support.services import fresh_postgres_database
 

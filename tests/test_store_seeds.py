@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from qpan.config import Config
-from qpan.crawler.items import ArticleItem
+from qpan.items import ArticleItem
 from qpan.pipelines.chain import Chain
 from qpan.pipelines.seeding import load_seeds, manifest_entries
-from qpan.pipelines.storage.db import Database
+from qpan.storage.db import Database
 from tests.support.articles import by_url, count_rows, republications, seed_texts, sqlite_database
 
 SEEDS = seed_texts()

@@ -23,7 +23,7 @@ import asyncio, random, sys
 import scrapy
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
-from qpan.crawler.items import ArticleItem
+from qpan.items import ArticleItem
 from tests.support.articles import seed_texts
 
 WORDS = sorted({word for text in seed_texts().values() for word in text.split()})

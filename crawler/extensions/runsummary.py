@@ -15,13 +15,13 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
-from qpan.crawler import meta
-from qpan.crawler.db import crawler_database
 from qpan.crawler.summary import SourceFigures, figures_from_stats, run_status
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.migrate import current_revision
-from qpan.pipelines.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
-from qpan.pipelines.storage.upsert import insert_missing
+from qpan.stats import stat_key, yielded_articles
+from qpan.storage.crawler import crawler_database
+from qpan.storage.db import Database
+from qpan.storage.migrate import current_revision
+from qpan.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
+from qpan.storage.upsert import insert_missing
 
 
 def locked_health(session: Session, source: str) -> SourceHealth:
@@ -51,8 +51,7 @@ def record_figures(
         if figure.reached:
             health.last_success_at = now
             health.consecutive_failures = 0
-            pointed_somewhere = figure.extracted or figure.skipped_seen or figure.not_modified
-            health.consecutive_empty = 0 if pointed_somewhere else health.consecutive_empty + 1
+            health.consecutive_empty = 0 if yielded_articles(figure) else health.consecutive_empty + 1
         else:
             health.consecutive_failures += 1
         if figure.error_text:
@@ -98,9 +97,9 @@ class RunSummary:
         stats = self.crawler.stats.get_stats()
         names = list(getattr(spider, "sources", {}))
         discovered = {
-            name: stats[meta.stat_key(name, "discovered")]
+            name: stats[stat_key(name, "discovered")]
             for name in names
-            if meta.stat_key(name, "discovered") in stats
+            if stat_key(name, "discovered") in stats
         }
         if getattr(spider, "discover_only", False):
             with self.database.session() as session:

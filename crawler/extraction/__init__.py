@@ -23,10 +23,10 @@ from parsel import Selector
 from qpan.config import Selectors
 from qpan.crawler import loaders  # module import: crawler.loaders itself imports crawler.extraction.dates
 from qpan.crawler.extraction import generic, metadata
-from qpan.crawler.extraction.dates import VIETNAM
 from qpan.crawler.extraction.encoding import decode_html
-from qpan.crawler.items import ArticleItem
 from qpan.crawler.urls import canonicalize_url
+from qpan.items import ArticleItem
+from qpan.timezone import VIETNAM
 
 __all__ = ["extract_article", "guess_language", "is_article_page", "parse_html"]
 

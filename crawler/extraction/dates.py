@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from qpan.timezone import VIETNAM
+
 _MIN_YEAR, _MAX_YEAR = 1945, 2100
 
 _ISO = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?\s*$")

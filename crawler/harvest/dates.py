@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from dateutil import parser as date_parser
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from qpan.timezone import VIETNAM
 
 
 def from_struct(value: time.struct_time | None) -> datetime | None:

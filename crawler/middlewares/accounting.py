@@ -25,6 +25,7 @@ from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from qpan.crawler import meta
+from qpan.stats import stat_key
 
 _ROBOTS_LOGGER = "scrapy.downloadermiddlewares.robotstxt"
 
@@ -71,8 +72,8 @@ class SourceAccounting:
         return cls(crawler.stats)
 
     def record_error(self, source: str, text: str) -> None:
-        self.stats.inc_value(meta.stat_key(source, "errors"))
-        self.stats.set_value(meta.stat_key(source, "error_text"), text)
+        self.stats.inc_value(stat_key(source, "errors"))
+        self.stats.set_value(stat_key(source, "error_text"), text)
 
     def process_response(self, request: Request, response: Response) -> Response:
         name = request.meta.get(meta.SOURCE)
@@ -83,9 +84,9 @@ class SourceAccounting:
                 return response
             self.record_error(name, f"HTTP {response.status} for {response.url}")
             return response
-        self.stats.set_value(meta.stat_key(name, "reached"), 1)
+        self.stats.set_value(stat_key(name, "reached"), 1)
         if request.meta.get(meta.KIND) == meta.ARTICLE:
-            self.stats.inc_value(meta.stat_key(name, "fetched"))
+            self.stats.inc_value(stat_key(name, "fetched"))
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:

@@ -14,10 +14,11 @@ from scrapy.spiders import Spider
 from scrapy.statscollectors import StatsCollector
 
 from qpan.crawler import meta
-from qpan.crawler.db import crawler_database
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import HttpCache, utcnow
-from qpan.pipelines.storage.upsert import upsert
+from qpan.stats import stat_key
+from qpan.storage.crawler import crawler_database
+from qpan.storage.db import Database
+from qpan.storage.models import HttpCache, utcnow
+from qpan.storage.upsert import upsert
 
 
 def _original_url(request: Request) -> str:
@@ -52,7 +53,7 @@ class ConditionalRequests:
         if not request.meta.get(meta.CONDITIONAL):
             return response
         if response.status == 304:
-            self.stats.inc_value(meta.stat_key(request.meta[meta.SOURCE], "not_modified"))
+            self.stats.inc_value(stat_key(request.meta[meta.SOURCE], "not_modified"))
         elif response.status == 200:
             etag = response.headers.get("ETag")
             modified = response.headers.get("Last-Modified")

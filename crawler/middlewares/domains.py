@@ -13,6 +13,7 @@ from scrapy.statscollectors import StatsCollector
 
 from qpan.crawler import meta
 from qpan.crawler.registry import host_allowed, source_domains, sources_from_settings
+from qpan.stats import stat_key
 
 
 class DomainGuard:
@@ -32,5 +33,5 @@ class DomainGuard:
         domains = self.domains.get(name)
         if not domains or host_allowed(request.url, domains):
             return
-        self.stats.inc_value(meta.stat_key(name, "offsite"))
+        self.stats.inc_value(stat_key(name, "offsite"))
         raise IgnoreRequest(f"{request.url} is outside the domains of source {name}")

@@ -23,11 +23,12 @@ from scrapy.statscollectors import StatsCollector
 from sqlalchemy import select
 
 from qpan.crawler import meta
-from qpan.crawler.db import crawler_database
 from qpan.crawler.urls import canonicalize_url
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import Article, SeenUrl, utcnow
-from qpan.pipelines.storage.upsert import upsert
+from qpan.stats import stat_key
+from qpan.storage.crawler import crawler_database
+from qpan.storage.db import Database
+from qpan.storage.models import Article, SeenUrl, utcnow
+from qpan.storage.upsert import upsert
 
 BATCH_SIZE = 500
 GONE = {404, 410}
@@ -98,7 +99,7 @@ class SeenUrlFilter:
         kept = []
         for key, request in keyed:
             if key in known or key in self.requested:
-                self.stats.inc_value(meta.stat_key(request.meta[meta.SOURCE], "skipped_seen"))
+                self.stats.inc_value(stat_key(request.meta[meta.SOURCE], "skipped_seen"))
                 continue
             self.requested.add(key)
             kept.append(request)

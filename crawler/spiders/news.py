@@ -26,15 +26,16 @@ from w3lib.encoding import http_content_type_encoding
 
 from qpan.config import SourceConfig
 from qpan.crawler import meta
-from qpan.crawler.db import crawler_database
 from qpan.crawler.extraction import extract_article
 from qpan.crawler.harvest.dates import cutoff, is_recent
 from qpan.crawler.harvest.feeds import Entry, feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
 from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
 from qpan.crawler.registry import UnknownSource, host_allowed, source_domains, sources_from_settings
-from qpan.pipelines.storage.migrate import current_revision
-from qpan.pipelines.storage.models import SourceHealth
+from qpan.stats import stat_key
+from qpan.storage.crawler import crawler_database
+from qpan.storage.migrate import current_revision
+from qpan.storage.models import SourceHealth
 
 DISCOVERY_TTL = timedelta(days=7)  # a discovery result is reused this long before looking again
 _PROBE_SITEMAP = "/sitemap.xml"
@@ -198,7 +199,7 @@ class NewsSpider(scrapy.Spider):
         if url not in found[kind]:
             found[kind].append(url)
         value = {**found, "at": datetime.now(UTC).isoformat()}
-        self.crawler.stats.set_value(meta.stat_key(name, "discovered"), value)
+        self.crawler.stats.set_value(stat_key(name, "discovered"), value)
 
     # -- callbacks -------------------------------------------------------------------------
 
@@ -308,7 +309,7 @@ class NewsSpider(scrapy.Spider):
         source = self._source(response)
         content_type = response.headers.get("Content-Type") or b"text/html"
         if not content_type.lower().startswith(_HTML_TYPES):
-            self.crawler.stats.inc_value(meta.stat_key(source.name, "dropped/not_html"))
+            self.crawler.stats.inc_value(stat_key(source.name, "dropped/not_html"))
             return
         encoding = http_content_type_encoding(content_type.decode("latin-1"))
         try:
@@ -318,9 +319,9 @@ class NewsSpider(scrapy.Spider):
             )
         except Exception as exc:  # one broken page must not end a source's crawl
             self.logger.warning("extraction failed for %s: %s: %s", response.url, type(exc).__name__, exc)
-            self.crawler.stats.inc_value(meta.stat_key(source.name, "dropped/extraction_error"))
+            self.crawler.stats.inc_value(stat_key(source.name, "dropped/extraction_error"))
             return
-        self.crawler.stats.inc_value(meta.stat_key(source.name, "extracted"))
+        self.crawler.stats.inc_value(stat_key(source.name, "extracted"))
         yield item
 
     def on_error(self, failure: Failure) -> None:

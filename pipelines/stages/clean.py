@@ -7,21 +7,18 @@ never crashes the crawl: it is dropped with a category that the run summary coun
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from scrapy.crawler import Crawler
 
 from qpan.pipelines.cleaning import BoilerplateRules, BrokenHtml, clean_normalized, html_to_text, load_rules
 from qpan.pipelines.drops import Dropped
 from qpan.pipelines.normalize import normalize_text
+from qpan.stats import Stats, stat_key
 
 DEFAULT_MAX_TEXT_CHARS = 200_000
 DEFAULT_MIN_TEXT_CHARS = 40  # less than a sentence or two is not an article
 HTML_PER_TEXT_CHAR = 10  # body HTML beyond max_text_chars x this is cut before parsing
-
-
-class Stats(Protocol):
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
 
 
 class CleanStage:
@@ -55,7 +52,7 @@ class CleanStage:
                 )
         except Dropped as drop:
             if self.stats is not None:
-                self.stats.inc_value(f"qpan/source/{item.get('source')}/dropped/{drop.category}")
+                self.stats.inc_value(stat_key(item.get("source"), f"dropped/{drop.category}"))
             raise
         if len(text) > self.max_text_chars:
             text, truncated = cut_text(text, self.max_text_chars), True

@@ -24,11 +24,12 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy import Connection
 
-from qpan.crawler.db import crawler_database
 from qpan.pipelines.dedup import Fingerprint, Relation, compare_many, decode_signatures, fingerprint
-from qpan.pipelines.storage.articles import lookup
-from qpan.pipelines.storage.batch import ArticleBatch, Stats, crawler_batch, source_key
-from qpan.pipelines.storage.db import Database
+from qpan.stats import Stats, stat_key
+from qpan.storage.articles import lookup
+from qpan.storage.batch import ArticleBatch, crawler_batch
+from qpan.storage.crawler import crawler_database
+from qpan.storage.db import Database
 
 STORY_WINDOW = timedelta(days=2)  # reports of one meeting appear within a day or two of it
 
@@ -98,5 +99,5 @@ class DedupStage:
         item["duplicate_of"] = verdict.duplicate_of
         item["cluster"] = verdict.cluster
         if verdict.repeated and self.stats is not None:
-            self.stats.inc_value(source_key(item, "duplicates"))
+            self.stats.inc_value(stat_key(item.get("source"), "duplicates"))
         return item

@@ -6,16 +6,13 @@ of threshold or profile can be judged on what was actually crawled.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from scrapy.crawler import Crawler
 
 from qpan.config import TopicConfig
 from qpan.pipelines.relevance import ThemeProfile
-
-
-class Stats(Protocol):
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+from qpan.stats import Stats, stat_key
 
 
 class RelevanceStage:
@@ -37,5 +34,5 @@ class RelevanceStage:
         item["matched_terms"] = result.matched_terms
         item["explanation"] = result.explain()
         if result.relevant and self.stats is not None:
-            self.stats.inc_value(f"qpan/source/{item.get('source')}/relevant")
+            self.stats.inc_value(stat_key(item.get("source"), "relevant"))
         return item

@@ -13,7 +13,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from qpan.pipelines.storage.batch import ArticleBatch, crawler_batch
+from qpan.storage.batch import ArticleBatch, crawler_batch
 
 
 class StoreStage:

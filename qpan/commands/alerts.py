@@ -16,11 +16,11 @@ from qpan.config import Config
 from qpan.context import AppContext
 from qpan.errors import UserError
 from qpan.output import Format, emit, stderr_console
-from qpan.pipelines.storage.models import AlertDelivery
 from qpan.scheduler.alerts import dispatch, send_test
 from qpan.scheduler.channels import configured_channels
 from qpan.scheduler.digest import health_text
 from qpan.scheduler.outbox import FAILED, PENDING, SENDING, SENT, recent_deliveries
+from qpan.storage.models import AlertDelivery
 
 OUTBOX_COLUMNS = ["id", "kind", "status", "attempts", "channel", "subject", "created_at", "error"]
 TEST_COLUMNS = ["channel", "url", "format", "result", "error"]

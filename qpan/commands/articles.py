@@ -9,7 +9,7 @@ import typer
 from qpan.commands.options import FormatOption, SinceOption, SourceOption
 from qpan.context import AppContext
 from qpan.output import Format, article_json, emit
-from qpan.pipelines.storage.queries import ArticleFilter, list_articles
+from qpan.storage.queries import ArticleFilter, list_articles
 
 TABLE_COLUMNS = ["id", "published", "source", "relevance", "duplicate_of", "title"]
 

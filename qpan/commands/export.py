@@ -14,7 +14,7 @@ import typer
 from qpan.commands.options import SinceOption, SourceOption
 from qpan.context import AppContext
 from qpan.output import article_json, stderr_console
-from qpan.pipelines.storage.queries import ArticleFilter, articles_query
+from qpan.storage.queries import ArticleFilter, articles_query
 
 CSV_COLUMNS = [
     "id",

@@ -6,7 +6,7 @@ import typer
 
 from qpan.context import AppContext
 from qpan.output import stderr_console
-from qpan.pipelines.storage.migrate import upgrade
+from qpan.storage.migrate import upgrade
 
 
 def init(ctx: typer.Context) -> None:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from qpan.output import VIETNAM, Format
+from qpan.output import Format
+from qpan.timezone import VIETNAM
 
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", metavar="table|json|csv", help="Output format.", case_sensitive=False)

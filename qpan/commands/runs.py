@@ -9,8 +9,8 @@ import typer
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
 from qpan.output import Format, emit, stderr_console
-from qpan.pipelines.storage.models import CrawlRun
-from qpan.pipelines.storage.queries import recent_runs
+from qpan.storage.models import CrawlRun
+from qpan.storage.queries import recent_runs
 
 FIGURES = ("fetched", "extracted", "relevant", "new", "duplicates", "errors")
 COLUMNS = ["id", "started_at", "status", "trigger", "sources", *FIGURES, "unreached"]

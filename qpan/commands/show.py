@@ -15,7 +15,7 @@ from qpan.context import AppContext
 from qpan.errors import UserError
 from qpan.output import Format, article_json, duplicate_label, local_iso, print_json, stdout_console
 from qpan.pipelines.relevance import ThemeProfile
-from qpan.pipelines.storage.models import Article
+from qpan.storage.models import Article
 
 
 def _related(session: Session, article: Article) -> tuple[list[Article], list[Article]]:

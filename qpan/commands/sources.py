@@ -11,7 +11,7 @@ from qpan.context import AppContext
 from qpan.crawler.registry import all_sources
 from qpan.errors import NotInitialised
 from qpan.output import Format, emit, stderr_console
-from qpan.pipelines.storage.models import SourceHealth
+from qpan.storage.models import SourceHealth
 
 COLUMNS = [
     "name", "title", "enabled", "starts", "last_success", "last_articles", "consecutive_failures", "last_error",

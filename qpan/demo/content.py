@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from qpan.pipelines.normalize import fold
-
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from qpan.timezone import VIETNAM
 
 #: Every place an article can be linked from; an article's ``in`` list picks a subset.
 CHANNELS = ("home", "listing", "search", "rss", "atom", "rdf", "sitemap")
@@ -40,7 +38,7 @@ def slugify(text: str) -> str:
 def parse_when(value: Any, now: datetime) -> datetime:
     """An article date from data: relative ("-2d", "-1d6h", "-3d@08:30"), ISO, or a Vietnamese line."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=VN_TZ)
+        return value if value.tzinfo else value.replace(tzinfo=VIETNAM)
     text = str(value).strip()
     relative = _RELATIVE.match(text)
     if relative and text != "-":
@@ -52,17 +50,17 @@ def parse_when(value: Any, now: datetime) -> datetime:
     dateline = _DATELINE.match(text)
     if dateline:
         day, month, year, hh, mm = (int(g) if g else 0 for g in dateline.groups())
-        return datetime(year, month, day, hh, mm, tzinfo=VN_TZ)
+        return datetime(year, month, day, hh, mm, tzinfo=VIETNAM)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ContentError(f"date {text!r} is neither relative (-2d), ISO nor dd/mm/yyyy") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
 
 
 def vietnamese_dateline(moment: datetime, pattern: str) -> str:
     """Render a date the way the site prints it, e.g. "{weekday}, {dd}/{mm}/{yyyy} {HH}:{MM}"."""
-    local = moment.astimezone(VN_TZ)
+    local = moment.astimezone(VIETNAM)
     return pattern.format(
         weekday=_WEEKDAYS[local.weekday()],
         dd=f"{local.day:02d}",
@@ -129,7 +127,7 @@ class Site:
 
     def last_modified(self, articles: list[Article] | None = None) -> datetime:
         chosen = self.articles if articles is None else articles
-        return max((a.modified for a in chosen), default=datetime(2000, 1, 1, tzinfo=VN_TZ))
+        return max((a.modified for a in chosen), default=datetime(2000, 1, 1, tzinfo=VIETNAM))
 
 
 _ARTICLE_KEYS = {

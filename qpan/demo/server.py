@@ -23,8 +23,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from qpan.demo import render
-from qpan.demo.content import VN_TZ, Article, Site, build_article, load_site
+from qpan.demo.content import Article, Site, build_article, load_site
 from qpan.demo.search import matches
+from qpan.timezone import VIETNAM
 
 #: How often an idle server checks for shutdown; short, so stopping a web takes no noticeable time.
 _POLL_SECONDS = 0.05
@@ -304,7 +305,7 @@ def _handler(state: _SiteState) -> type[BaseHTTPRequestHandler]:
             headers = {
                 "Content-Type": resource.content_type,
                 "ETag": etag,
-                "Last-Modified": format_datetime(resource.last_modified.astimezone(VN_TZ), usegmt=False),
+                "Last-Modified": format_datetime(resource.last_modified.astimezone(VIETNAM), usegmt=False),
             }
             status = 304 if self._not_modified(etag, resource.last_modified) else 200
             self._send(status, headers, override, b"" if status == 304 else resource.body, with_body)
@@ -368,7 +369,7 @@ class LocalWeb:
     def from_directory(cls, path: str | Path) -> LocalWeb:
         """Every subdirectory of ``path`` holding a ``site.toml`` becomes one site."""
         root = Path(path)
-        now = datetime.now(VN_TZ)
+        now = datetime.now(VIETNAM)
         directories = sorted(p.parent for p in root.glob("*/site.toml"))
         if not directories:
             raise FileNotFoundError(f"{root}: no */site.toml found")
@@ -458,7 +459,7 @@ class LocalWeb:
     def add_article(self, site: str, data: dict[str, Any]) -> Article:
         """Publish an article now: it shows up in feeds, sitemaps, listings and search."""
         state = self._state(site)
-        article = build_article(data, state.site.options, datetime.now(VN_TZ), f"add_article({site})")
+        article = build_article(data, state.site.options, datetime.now(VIETNAM), f"add_article({site})")
         state.add(article)
         return article
 

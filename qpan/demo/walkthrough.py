@@ -29,9 +29,9 @@ from qpan.demo.sink import AlertSink
 from qpan.errors import UserError
 from qpan.output import article_json, duplicate_label, emit
 from qpan.pipelines.seeding import load_seeds
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.migrate import upgrade
-from qpan.pipelines.storage.models import Article, CrawlRun
+from qpan.storage.db import Database
+from qpan.storage.migrate import upgrade
+from qpan.storage.models import Article, CrawlRun
 
 
 @contextmanager

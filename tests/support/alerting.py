@@ -14,10 +14,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from qpan.config import Config, config_from_dict
-from qpan.pipelines.storage.db import Database, make_engine
-from qpan.pipelines.storage.migrate import upgrade
-from qpan.pipelines.storage.models import AlertDelivery, Article, CrawlRun, RunSource
 from qpan.scheduler.service import JOBS_TABLE
+from qpan.storage.db import Database, make_engine
+from qpan.storage.migrate import upgrade
+from qpan.storage.models import AlertDelivery, Article, CrawlRun, RunSource
 from tests.support.store import insert_article
 
 T = TypeVar("T")

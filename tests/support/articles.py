@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from qpan.crawler.items import ArticleItem
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.migrate import upgrade
-from qpan.pipelines.storage.models import Article, DedupBand
+from qpan.items import ArticleItem
+from qpan.storage.db import Database
+from qpan.storage.migrate import upgrade
+from qpan.storage.models import Article, DedupBand
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 DEDUP_FIXTURES = Path(__file__).resolve().parents[1] / "dedup"

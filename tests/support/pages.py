@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from qpan.crawler.extraction import extract_article
-from qpan.crawler.extraction.dates import VIETNAM
 from qpan.crawler.extraction.generic import body_text
-from qpan.crawler.items import ArticleItem
+from qpan.items import ArticleItem
+from qpan.timezone import VIETNAM
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 REALPAGES = Path(__file__).resolve().parents[3] / "shared" / "realpages"

@@ -6,9 +6,9 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from qpan.pipelines.storage import search
-from qpan.pipelines.storage.db import Database
-from qpan.pipelines.storage.models import Article
+from qpan.storage import search
+from qpan.storage.db import Database
+from qpan.storage.models import Article
 
 
 def insert_article(database: Database, **fields: Any) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Integer, TextClause, column, exists, func,
 from sqlalchemy.orm import Session
 
 from qpan.pipelines.normalize import fold
-from qpan.pipelines.storage.models import Article
+from qpan.storage.models import Article
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Walking newest-first costs about 20x more per row than collecting a match (measured on

@@ -18,14 +18,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from qpan.crawler.db import crawler_database
 from qpan.pipelines.dedup import Relation, compare, decode_signature
-from qpan.pipelines.storage.articles import store_article
-from qpan.pipelines.storage.db import Database
+from qpan.stats import Stats, stat_key
+from qpan.storage.articles import store_article
+from qpan.storage.crawler import crawler_database
+from qpan.storage.db import Database
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -34,18 +35,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SIZE = 100
 DEFAULT_MAX_WAIT = 10.0
-
-
-class Stats(Protocol):
-    """The part of Scrapy's stats collector the stages use."""
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
-
-    def set_value(self, key: str, value: Any) -> None: ...
-
-
-def source_key(item: Any, name: str) -> str:
-    return f"qpan/source/{item.get('source')}/{name}"
 
 
 @dataclass(frozen=True)
@@ -152,15 +141,16 @@ class ArticleBatch:
     def _failed(self, item: Any, exc: SQLAlchemyError) -> None:
         logger.error("could not store %s: %s", item.get("canonical_url"), exc)
         if self.stats is not None:
-            self.stats.inc_value(source_key(item, "errors"))
-            self.stats.set_value(source_key(item, "error_text"), f"storing failed: {exc.__class__.__name__}")
+            source = item.get("source")
+            self.stats.inc_value(stat_key(source, "errors"))
+            self.stats.set_value(stat_key(source, "error_text"), f"storing failed: {exc.__class__.__name__}")
 
     def _count(self, stored: list[StoredArticle]) -> None:
         if self.stats is None:
             return
         for entry in stored:
             if entry.inserted and entry.item.get("duplicate_of") is None:
-                self.stats.inc_value(source_key(entry.item, "new"))
+                self.stats.inc_value(stat_key(entry.item.get("source"), "new"))
 
 
 _ATTRIBUTE = "_qpan_article_batch"

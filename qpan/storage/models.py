@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from qpan.stats import yielded_articles
+
 SEED_SOURCE = "seeds"
 
 
@@ -171,12 +173,7 @@ class RunSource(Base):
 
     @property
     def yielded_articles(self) -> bool:
-        """Did the source point at any article, new or already known, or say its feeds were unchanged?
-
-        A quiet source in an incremental crawl extracts nothing new yet is healthy; one whose
-        feeds and listings lead nowhere (stale URLs, changed markup) is not.
-        """
-        return self.extracted > 0 or self.skipped_seen > 0 or self.not_modified > 0
+        return yielded_articles(self)
 
 
 class SourceHealth(Base):

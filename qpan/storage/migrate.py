@@ -9,7 +9,8 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from qpan.pipelines.storage.db import Database
+from qpan.errors import NotInitialised, UserError
+from qpan.storage.db import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -39,6 +40,18 @@ def current_revision(database: Database) -> str | None:
 
 def head_revision(database: Database) -> str | None:
     return ScriptDirectory.from_config(alembic_config(database)).get_current_head()
+
+
+def require_current_schema(database: Database) -> Database:
+    """Refuse to read or write a database that ``qpan init`` has not brought to the newest schema."""
+    if database.file_missing():
+        raise NotInitialised(database.engine.url.render_as_string(hide_password=True))
+    current = current_revision(database)
+    if current is None:
+        raise NotInitialised(database.engine.url.render_as_string(hide_password=True))
+    if current != head_revision(database):
+        raise UserError(f"database schema {current} is older than this qpan: run `qpan init` to migrate it")
+    return database
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

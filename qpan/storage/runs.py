@@ -8,7 +8,7 @@ import os
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qpan.pipelines.storage.models import CrawlRun, utcnow
+from qpan.storage.models import CrawlRun, utcnow
 
 DIED = "died"
 

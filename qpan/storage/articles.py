@@ -35,8 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from qpan.pipelines.dedup import is_current
-from qpan.pipelines.storage import search
-from qpan.pipelines.storage.models import Article, DedupBand, utcnow
+from qpan.storage import search
+from qpan.storage.models import Article, DedupBand, utcnow
 
 MAX_CANDIDATES = 200  # candidates verified per lookup; real lookups return a handful
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
-from qpan.pipelines.storage.db import Database
+from qpan.storage.db import Database
 
 _ATTRIBUTE = "_qpan_database"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from qpan.pipelines.storage.migrate import include_name
-from qpan.pipelines.storage.models import Base
+from qpan.storage.migrate import include_name
+from qpan.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
-from qpan.pipelines.storage import search
-from qpan.pipelines.storage.models import Article, CrawlRun
+from qpan.storage import search
+from qpan.storage.models import Article, CrawlRun
 
 
 @dataclass(frozen=True)
