@@ -1,22 +1,28 @@
-"""Crawl benchmark: a full ``qpan crawl`` of 2,000 local article pages vs a bare Scrapy spider.
+"""Crawl benchmark: a full ``qpan crawl`` against a bare Scrapy spider on the same static site.
 
-Both crawl the same generated LocalWeb site (sitemap index -> 4 sitemaps -> 2,000 article
-pages with JSON-LD/OpenGraph, Vietnamese text built from the seeds' words) in the same run, with
-the same concurrency, no delay, no AutoThrottle, robots.txt obeyed. The bare spider fetches
-the sitemaps and pages and does nothing with them; qpan extracts, cleans, scores, dedups and
-stores every page. Each crawl is a fresh process (Scrapy's reactor cannot restart), timed
-wall-clock from process start to exit, so interpreter and Scrapy start-up count for both.
+What is measured, and why this way:
 
-    python benchmarks/crawl.py [--pages 2000] [--concurrency 16]
+* The site is rendered once, before any crawl, into files: a sitemap index, sitemaps of 500
+  URLs, and N article pages of 25–60 KB (the article as the demo renders it, wrapped in site
+  chrome: menus, most-read boxes, footers, inline scripts), so neither crawl pays for page
+  rendering, and pages weigh what a news page's HTML weighs.
+* The server is nginx when it is installed (one worker), else ``benchmarks/static_server.py``
+  (every file in memory, asyncio, keep-alive). Its CPU per page is printed: it shares the
+  2 cores with the crawler and must not be the bottleneck.
+* The bare spider is a ``SitemapSpider`` whose ``parse`` does nothing, with
+  ``CONCURRENT_ITEMS = 1`` (its pages yield no item; Scrapy's default of 100 would start 100
+  worker tasks per response for nothing). Both crawls use the same concurrency, no delay, no
+  AutoThrottle, robots.txt obeyed; each is a fresh process timed from start to exit, so
+  start-up counts for both. qpan crawls into a fresh copy of an initialised database each round.
+* Rounds interleave bare and qpan (default three), so a change in machine load hits both.
 
-Prints pages/s of each and the ratio qpan / bare (target: at least 0.5).
+    python benchmarks/crawl.py [--pages 2000] [--rounds 3] [--concurrency 16]
+    python benchmarks/crawl.py --pages 20000 --rounds 1    # adds pages/s per 2,000-page slice
 
-Last runs (2 shared cores): 0.39, 0.40, 0.40 (bare 123-139 pages/s, qpan 44-55 pages/s); on an
-otherwise idle machine 0.38 (bare 185.7, qpan 70.0 pages/s).
-Under cProfile, extraction and the clean stage are about a fifth of the crawl process's CPU
-time (18-23 ms wall per page here); much of the rest is Scrapy's item scheduling (with the
-default CONCURRENT_ITEMS of 100, every response starts 100 asyncio worker tasks for its one
-item), dedup and store.
+Prints, per round and crawl: pages/s, CPU ms per page, peak RSS; the ratio qpan / bare per
+round; the server's CPU per page; for qpan the stored bytes per article; and with more than
+2,000 pages the rate of each 2,000-page slice (from the server's request log), which shows
+whether the crawl slows down as the database grows.
 """
 
 from __future__ import annotations
@@ -25,17 +31,24 @@ import argparse
 import json
 import os
 import random
+import shutil
+import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from qpan.demo import LocalWeb  # noqa: E402
-from qpan.demo.config import write_config  # noqa: E402
+from qpan.demo.content import load_site  # noqa: E402
+from qpan.demo.render import article_page, robots, sitemap_index, urlset  # noqa: E402
+from qpan.timezone import VIETNAM  # noqa: E402
 
 SITE_TOML = """name = "bench"
 title = "Báo Benchmark"
@@ -43,25 +56,15 @@ article_path = "/{section}/{slug}-{id}.html"
 dateline = "Cập nhật: {dd}/{mm}/{yyyy} {HH}:{MM}"
 meta = ["jsonld", "opengraph", "time"]
 
-[sitemap]
-path = "/sitemap.xml"
-index = true
-per_file = 500
-child = "/sitemaps/bai-viet-{n}.xml"
-news = true
-
 [boilerplate]
 after = ["Xem thêm: Tin cùng chuyên mục", "Bình luận (0)"]
-
-[source]
-title = "Benchmark"
-home = "{base}/"
-sitemaps = ["{base}/sitemap.xml"]
-article_pattern = "-\\\\d+\\\\.html$"
 """
 
+SITEMAP_SIZE = 500
+SLICE = 2000
+
 BARE_SPIDER = """
-import sys, time
+import sys
 from scrapy.crawler import CrawlerProcess
 from scrapy.spiders import SitemapSpider
 
@@ -75,13 +78,14 @@ concurrency = int(sys.argv[2])
 process = CrawlerProcess({
     "LOG_LEVEL": "ERROR", "ROBOTSTXT_OBEY": True, "TELNETCONSOLE_ENABLED": False,
     "CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
-    "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "COOKIES_ENABLED": False,
+    "CONCURRENT_ITEMS": 1, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "COOKIES_ENABLED": False,
 })
-crawler = process.create_crawler(Bare)
-process.crawl(crawler)
+process.crawl(Bare)
 process.start()
-print(crawler.stats.get_value("response_received_count"))
 """
+
+SECTIONS = ["Thời sự", "Pháp luật", "Quốc phòng", "An ninh", "Kinh tế", "Xã hội", "Thế giới", "Giáo dục",
+            "Sức khỏe", "Văn hóa", "Thể thao", "Đời sống", "Công nghệ", "Du lịch", "Bạn đọc", "Địa phương"]
 
 
 def seed_text() -> tuple[list[str], list[str]]:
@@ -95,9 +99,9 @@ def seed_text() -> tuple[list[str], list[str]]:
 
 
 def articles_toml(pages: int) -> str:
-    """Distinct stories, as a news site has: Vietnamese word sequences drawn from the seeds'
-    vocabulary, and in one article of four a sentence from a seed, so relevance and dedup
-    have real work without every page being a near-copy of every other."""
+    """Distinct stories, as a news site has: word sequences drawn from the seeds' vocabulary,
+    and in one article of four a sentence from a seed, so relevance and dedup have real work
+    without every page being a near-copy of every other."""
     rng = random.Random(3)
     pool, words = seed_text()
     lines = []
@@ -121,46 +125,249 @@ def articles_toml(pages: int) -> str:
     return "\n".join(lines)
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+def chrome(rng: random.Random, links: list[tuple[str, str]], size: int) -> tuple[bytes, bytes]:
+    """Site chrome of about ``size`` bytes: a menu on top; most-read boxes, a footer and inline
+    scripts below, the parts of a real news page that extraction has to see past."""
+    menu = "".join(f'<li><a href="/{i}-{s}/">{s}</a></li>' for i, s in enumerate(SECTIONS * 3))
+    top = f'<header class="site-header"><nav class="menu"><ul>{menu}</ul></nav></header>'
+    bottom = []
+    total = len(top.encode())
+    while total < size:
+        picks = rng.sample(links, k=min(12, len(links)))
+        box = "".join(
+            f'<li class="item"><a href="{href}" title="{title}"><img src="/thumb/{rng.randrange(10**6)}.jpg" '
+            f'alt="{title}"><span>{title}</span></a></li>'
+            for href, title in picks
+        )
+        script = json.dumps({"zone": rng.randrange(10**5), "slots": [rng.randrange(10**9) for _ in range(20)]})
+        block = (
+            f'<section class="most-read"><h3>Đọc nhiều</h3><ul>{box}</ul></section>'
+            f'<script>window.__ads = window.__ads || []; window.__ads.push({script});</script>'
+            '<footer class="site-footer"><p>Cơ quan chủ quản: Báo Benchmark. Giấy phép số 123/GP-BTTTT. '
+            "Địa chỉ: 1 Phố Lý Thường Kiệt, Hoàn Kiếm, Hà Nội. Điện thoại: 024 0000 0000.</p></footer>"
+        )
+        bottom.append(block)
+        total += len(block.encode())
+    return top.encode(), "".join(bottom).encode()
+
+
+def render_site(root: Path, pages: int, base: str) -> Path:
+    """Write the whole site under ``root/docroot``; returns the document root."""
+    source = root / "site"
+    source.mkdir()
+    (source / "site.toml").write_text(SITE_TOML, encoding="utf-8")
+    (source / "articles.toml").write_text(articles_toml(pages), encoding="utf-8")
+    site = load_site(source, datetime.now(VIETNAM))
+    docroot = root / "docroot"
+    rng = random.Random(7)
+    links = [(base + article.link, article.title) for article in site.articles]
+    for article in site.articles:
+        _, body = article_page(site, article, base)
+        top, bottom = chrome(rng, links, rng.randint(25_000, 57_000) - len(body))
+        body = body.replace(b"<body>", b"<body>" + top, 1).replace(b"</body>", bottom + b"</body>", 1)
+        target = docroot / article.link.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    children = []
+    for number, start in enumerate(range(0, len(site.articles), SITEMAP_SIZE), 1):
+        chunk = site.articles[start : start + SITEMAP_SIZE]
+        path = f"/sitemaps/bai-viet-{number}.xml"
+        (docroot / "sitemaps").mkdir(exist_ok=True)
+        (docroot / path.lstrip("/")).write_bytes(urlset(site, base, chunk, news=True))
+        children.append((path, max(article.modified for article in chunk)))
+    (docroot / "sitemap.xml").write_bytes(sitemap_index(base, children))
+    (docroot / "robots.txt").write_bytes(robots(site, base, ["/sitemap.xml"]))
+    for folder in [root, *root.rglob("*")]:
+        if folder.is_dir():
+            folder.chmod(0o755)  # nginx's worker runs as nobody
+    return docroot
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    kind: str
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+    def pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return [self.process.pid, *map(int, children)]
+
+    def cpu_seconds(self) -> float:
+        ticks = 0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+NGINX_CONF = """worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    log_format bench '$msec $request_uri';
+    access_log {log} bench;
+    types {{ text/html html; application/xml xml; text/plain txt; }}
+    default_type application/octet-stream;
+    sendfile on;
+    keepalive_requests 1000000;
+    server {{ listen 127.0.0.1:{port}; root {docroot}; }}
+}}
+"""
+
+
+@contextmanager
+def serve(root: Path, docroot: Path, port: int) -> Iterator[Server]:
+    log = root / "requests.log"
+    nginx = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
+    if nginx:
+        conf = root / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(root=root, log=log, port=port, docroot=docroot))
+        command, kind = [nginx, "-c", str(conf), "-p", str(root)], "nginx (1 worker)"
+    else:
+        command = [sys.executable, str(REPO / "benchmarks" / "static_server.py"), str(docroot), str(port), str(log)]
+        kind = "benchmarks/static_server.py (asyncio, files in memory)"
+    process = subprocess.Popen(command)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit(f"the benchmark server did not start: {' '.join(command)}") from None
+            time.sleep(0.1)
+    try:
+        yield Server(kind, f"http://127.0.0.1:{port}", log, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class Result:
+    seconds: float
+    cpu: float
+    peak_rss_mb: float
+    started: float
+    ended: float
+
+
+def run_child(command: list[str], cwd: Path) -> Result:
+    """Wall time, CPU (user + system) and peak RSS of one child process."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
-    started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    return time.perf_counter() - started, result
+    out = cwd / "child.log"
+    started = time.time()
+    clock = time.perf_counter()
+    with out.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - clock
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark crawl failed ({' '.join(command[:4])}…):\n{out.read_text()[-3000:]}")
+    return Result(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, started, time.time())
+
+
+def article_times(log: Path, start: float, end: float) -> list[float]:
+    times = []
+    for line in log.read_text().splitlines():
+        stamp, _, path = line.partition(" ")
+        if path.endswith(".html") and start <= float(stamp) <= end:
+            times.append(float(stamp))
+    return sorted(times)
+
+
+def slice_rates(times: list[float]) -> list[float]:
+    rates = []
+    for first in range(0, len(times) - SLICE + 1, SLICE):
+        span = times[first + SLICE - 1] - times[first]
+        rates.append(SLICE / span if span > 0 else float("inf"))
+    return rates
+
+
+def stored_bytes_per_article(database: Path) -> tuple[int, float]:
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        count = connection.execute("SELECT count(*) FROM articles WHERE source = 'bench'").fetchone()[0]
+    return count, database.stat().st_size / max(count, 1)
+
+
+def qpan_config(path: Path, base: str, database: Path, concurrency: int) -> Path:
+    path.write_text(
+        f"""[database]
+url = "sqlite:///{database}"
+
+[crawl]
+shipped_sources = false
+download_delay = 0
+autothrottle = false
+concurrent_requests = {concurrency}
+concurrent_per_domain = {concurrency}
+
+[[sources]]
+name = "bench"
+home = "{base}/"
+sitemaps = ["{base}/sitemap.xml"]
+article_pattern = "-\\\\d+\\\\.html$"
+""",
+        encoding="utf-8",
+    )
+    return path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qpan-bench-") as scratch:
         root = Path(scratch)
-        site = root / "web" / "bench"
-        site.mkdir(parents=True)
-        (site / "site.toml").write_text(SITE_TOML, encoding="utf-8")
-        (site / "articles.toml").write_text(articles_toml(options.pages), encoding="utf-8")
-        with LocalWeb.from_directory(root / "web") as web:
-            config = write_config(
-                root / "qpan.toml", web, f"sqlite:///{root / 'qpan.db'}",
-                crawl={"concurrent_requests": options.concurrency, "concurrent_per_domain": options.concurrency},
-            )
-            qpan = [sys.executable, "-m", "qpan", "--config", str(config)]
-            subprocess.run([*qpan, "init"], cwd=root, check=True, capture_output=True)
-
-            bare_seconds, bare = timed(
-                [sys.executable, "-c", BARE_SPIDER, f"{web.url('bench')}/sitemap.xml", str(options.concurrency)], root
-            )
-            qpan_seconds, crawl = timed([*qpan, "crawl", "--quiet"], root)
-            fetched = sum(1 for record in web.requests("bench") if record.path.endswith(".html"))
-        if crawl.returncode != 0 or bare.returncode != 0:
-            sys.exit(f"benchmark crawl failed:\n{crawl.stdout}\n{crawl.stderr}\n{bare.stderr}")
-        print(crawl.stdout)
-        bare_rate = options.pages / bare_seconds
-        qpan_rate = options.pages / qpan_seconds
-        print(f"article pages requested in total (both crawls): {fetched}")
-        print(f"bare Scrapy spider : {options.pages} pages in {bare_seconds:6.1f} s = {bare_rate:7.1f} pages/s")
-        print(f"qpan crawl (full)  : {options.pages} pages in {qpan_seconds:6.1f} s = {qpan_rate:7.1f} pages/s")
-        print(f"ratio qpan / bare  : {qpan_rate / bare_rate:.2f} (target >= 0.5)")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        docroot = render_site(root, options.pages, base)
+        sizes = [p.stat().st_size for p in docroot.rglob("*.html")]
+        print(f"site: {len(sizes)} article pages, {min(sizes) // 1024}–{max(sizes) // 1024} KB "
+              f"(mean {sum(sizes) / len(sizes) / 1024:.0f} KB)")
+        template = root / "template.db"
+        qpan = [sys.executable, "-m", "qpan", "--config"]
+        subprocess.run([*qpan, str(qpan_config(root / "init.toml", base, template, options.concurrency)), "init"],
+                       cwd=root, check=True, capture_output=True)
+        with serve(root, docroot, port) as server:
+            print(f"server: {server.kind}")
+            for number in range(1, options.rounds + 1):
+                server_before = server.cpu_seconds()
+                bare = run_child([sys.executable, "-c", BARE_SPIDER, f"{base}/sitemap.xml",
+                                  str(options.concurrency)], root)
+                server_bare = server.cpu_seconds() - server_before
+                database = root / f"round{number}.db"
+                shutil.copy(template, database)
+                config = qpan_config(root / f"round{number}.toml", base, database, options.concurrency)
+                server_before = server.cpu_seconds()
+                full = run_child([*qpan, str(config), "crawl", "--quiet"], root)
+                server_full = server.cpu_seconds() - server_before
+                pages = options.pages
+                print(f"round {number}:")
+                for name, result, server_cpu in (("bare Scrapy", bare, server_bare), ("qpan crawl", full, server_full)):
+                    print(f"  {name:<12} {pages / result.seconds:7.1f} pages/s  {result.seconds:6.1f} s  "
+                          f"CPU {result.cpu / pages * 1000:5.2f} ms/page  peak RSS {result.peak_rss_mb:6.1f} MiB  "
+                          f"(server CPU {server_cpu / pages * 1000:.3f} ms/page)")
+                print(f"  ratio qpan / bare: {bare.seconds / full.seconds:.2f}")
+                count, per_article = stored_bytes_per_article(database)
+                print(f"  qpan stored {count} articles, {per_article / 1024:.1f} KiB of database per article")
+                if options.pages > SLICE:
+                    rates = slice_rates(article_times(server.log, full.started, full.ended))
+                    print("  qpan pages/s per 2,000-page slice: " + ", ".join(f"{rate:.0f}" for rate in rates))
 
 
 if __name__ == "__main__":
