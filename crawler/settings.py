@@ -119,7 +119,8 @@ def build_settings(
         "NEWSPIDER_MODULE": "qpan.crawler.spiders",
         "USER_AGENT": f"qpan/{__version__} (+{crawl.user_agent_contact})",
         "ROBOTSTXT_OBEY": crawl.obey_robots,
-        "COOKIES_ENABLED": False,
+        # Cookies only when a source must be primed for them (``prime``); otherwise stateless.
+        "COOKIES_ENABLED": any(source.prime for source in selected),
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
