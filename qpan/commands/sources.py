@@ -14,7 +14,8 @@ from qpan.output import Format, emit, stderr_console
 from qpan.storage.models import SourceHealth
 
 COLUMNS = [
-    "name", "title", "enabled", "starts", "last_success", "last_articles", "consecutive_failures", "last_error",
+    "name", "title", "enabled", "starts", "verified", "last_success", "last_articles", "consecutive_failures",
+    "last_error",
 ]
 
 
@@ -28,6 +29,8 @@ def _starts(source: Any) -> str:
         )
         if values
     ]
+    if source.prime:
+        parts.append("cookie primed")
     if source.discover:
         parts.append("discover")
     return ", ".join(parts)
