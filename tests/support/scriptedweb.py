@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class Route:
     content_type: str = HTML
     headers: dict[str, str] = field(default_factory=dict)
     cookie: str | None = None  # "name=value" the request must carry, else 403 with an empty body
+    delay: float = 0.0  # seconds before answering
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Hit:
     target: str  # path with query
     status: int
     cookie: str
+    agent: str
 
 
 class ScriptedSite:
@@ -59,7 +62,7 @@ class ScriptedSite:
     def route(self, target: str, body: str = "", **options: Any) -> None:
         self.routes[target] = Route(body.replace("{base}", self.base), **options)
 
-    def answer(self, target: str, cookie: str) -> tuple[Route, int]:
+    def answer(self, target: str, cookie: str, agent: str) -> tuple[Route, int]:
         route = self.routes.get(target) or self.routes.get(target.split("?", 1)[0])
         if route is None:
             route, status = Route("<h1>404</h1>", 404), 404
@@ -68,7 +71,7 @@ class ScriptedSite:
         else:
             status = route.status
         with self._lock:
-            self.hits.append(Hit(target, status, cookie))
+            self.hits.append(Hit(target, status, cookie, agent))
         return route, status
 
     def requested(self, target: str) -> list[Hit]:
@@ -88,7 +91,10 @@ def _handler(site: ScriptedSite) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802 - http.server naming
-            route, status = site.answer(self.path, self.headers.get("Cookie", ""))
+            headers = self.headers
+            route, status = site.answer(self.path, headers.get("Cookie", ""), headers.get("User-Agent", ""))
+            if route.delay:
+                time.sleep(route.delay)
             data = route.body.encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", route.content_type)
