@@ -48,6 +48,7 @@ def _build(web: ScriptedWeb) -> None:
     items = [(f"{healthy.base}/tin/bai-{n}-10000{n}.html", f"Tin {n}", when) for n in (1, 2, 3, 4)]
     healthy.route("/rss/home.rss", rss_feed(items), content_type=RSS, cookie=COOKIE)
     healthy.route("/", listing_page([url for url, _, _ in items]))
+    healthy.route_once(items[0][0].removeprefix(healthy.base), "", status=429, headers={"Retry-After": "1"})
     for n, (url, title, _) in enumerate(items, 1):
         healthy.route(url.removeprefix(healthy.base), article_page(title, when, _article_body(n)))
     healthy.source = {
@@ -83,6 +84,10 @@ def _build(web: ScriptedWeb) -> None:
     broken.source = {
         "home": f"{broken.base}/tin", "listings": [f"{broken.base}/tin"], "article_pattern": "-\\d{5,}\\.html$",
     }
+
+
+def items_path(web: ScriptedWeb, n: int) -> str:
+    return f"/tin/bai-{n}-10000{n}.html"
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +130,8 @@ def test_a_healthy_source_is_ok_with_its_primed_feed(checked: tuple[ScriptedWeb,
     feed_hits = web["healthy"].requested("/rss/home.rss")
     assert [hit.status for hit in feed_hits] == [200] and COOKIE in feed_hits[0].cookie
     assert len(web["healthy"].requested("/rss")) == 1
+    first = web["healthy"].requested(items_path(web, 1))
+    assert [hit.status for hit in first] == [429, 200], "a 429 is retried once, after its Retry-After"
     assert all(hit.agent.startswith(f"qpan/{__version__} (+") for hit in web["healthy"].hits)
 
 
@@ -156,7 +163,9 @@ def test_a_source_without_article_links_is_broken(all_rows: Any) -> None:
 def test_a_source_whose_articles_extract_empty_is_broken(all_rows: Any) -> None:
     _, rows = all_rows
     row = rows["broken"]
-    assert (row["verdict"], row["reason"]) == ("broken", "0 of 3 sample articles had a title and a body")
+    first = row["samples"][0]
+    assert row["verdict"] == "broken"
+    assert row["reason"] == f"0 of 3 sample articles had a title and a body (first: {first['url']}: {first['error']})"
     assert all(sample["error"] for sample in row["samples"]), "the cleaner's reason is reported per sample"
 
 

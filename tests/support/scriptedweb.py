@@ -52,6 +52,7 @@ class ScriptedSite:
     def __init__(self, name: str) -> None:
         self.name = name
         self.routes: dict[str, Route] = {}
+        self.once: dict[str, Route] = {}  # answered to the first request only, then ``routes`` again
         self.hits: list[Hit] = []
         self.source: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -62,8 +63,13 @@ class ScriptedSite:
     def route(self, target: str, body: str = "", **options: Any) -> None:
         self.routes[target] = Route(body.replace("{base}", self.base), **options)
 
+    def route_once(self, target: str, body: str = "", **options: Any) -> None:
+        self.once[target] = Route(body.replace("{base}", self.base), **options)
+
     def answer(self, target: str, cookie: str, agent: str) -> tuple[Route, int]:
-        route = self.routes.get(target) or self.routes.get(target.split("?", 1)[0])
+        with self._lock:
+            route = self.once.pop(target, None)
+        route = route or self.routes.get(target) or self.routes.get(target.split("?", 1)[0])
         if route is None:
             route, status = Route("<h1>404</h1>", 404), 404
         elif route.cookie and route.cookie not in [part.strip() for part in cookie.split(";")]:
