@@ -107,7 +107,7 @@ def test_domains_default_to_the_hosts_of_the_source_urls() -> None:
     assert not host_allowed("https://notvnexpress.net/x-1.html", ["vnexpress.net"])
 
 
-def test_sources_command_lists_the_merged_registry_before_init(
+def test_sources_command_lists_the_merged_registry_and_its_verification_before_init(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import json
@@ -117,7 +117,7 @@ def test_sources_command_lists_the_merged_registry_before_init(
     config = tmp_path / "qpan.toml"
     config.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "qpan.db"}"\n'
-        '[[sources]]\nname = "local"\nfeeds = ["http://127.0.0.1:9/rss.xml"]\n',
+        '[[sources]]\nname = "local"\nfeeds = ["http://127.0.0.1:9/rss.xml"]\nverified = "2026-11-30 feed read"\n',
         encoding="utf-8",
     )
     result = run_qpan(capsys, "--config", str(config), "sources", "--format", "json")
@@ -126,6 +126,12 @@ def test_sources_command_lists_the_merged_registry_before_init(
     assert len(rows) == len(shipped_registry().sources) + 1
     assert rows["local"]["starts"] == "1 feed" and rows["local"]["last_success"] is None
     assert "qpan init" in result.stderr
+    assert rows["local"]["verified"] == "2026-11-30 feed read"
+    assert rows["qdnd"]["verified"] == shipped("qdnd").verified and rows["mod"]["verified"] == "unverified"
+    result = run_qpan(capsys, "--config", str(config), "sources", "--format", "csv")
+    header, *lines = result.stdout.splitlines()
+    assert "verified" in header.split(",")
+    assert any(line.startswith("local,") and "2026-11-30 feed read" in line for line in lines)
 
 
 def shipped(name: str) -> SourceConfig:
@@ -181,24 +187,3 @@ def test_the_shipped_file_rejects_a_bad_verified_value(tmp_path: Path) -> None:
     path.write_text('[[sources]]\nname = "x"\nverified = "yes"\n', encoding="utf-8")
     with pytest.raises(UserError, match=r"sources\.0\.verified: .*neither 'unverified' nor a date"):
         load_registry(path)
-
-
-def test_sources_command_shows_verification(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import json
-
-    from tests.support.cli import run_qpan
-
-    config = tmp_path / "qpan.toml"
-    config.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path / "qpan.db"}"\n'
-        '[[sources]]\nname = "local"\nfeeds = ["http://127.0.0.1:9/rss.xml"]\nverified = "2026-11-30 feed read"\n',
-        encoding="utf-8",
-    )
-    result = run_qpan(capsys, "--config", str(config), "sources", "--format", "json")
-    rows = {row["name"]: row for row in json.loads(result.stdout)}
-    assert rows["local"]["verified"] == "2026-11-30 feed read"
-    assert rows["qdnd"]["verified"] == shipped("qdnd").verified and rows["mod"]["verified"] == "unverified"
-    result = run_qpan(capsys, "--config", str(config), "sources", "--format", "csv")
-    header, *lines = result.stdout.splitlines()
-    assert "verified" in header.split(",")
-    assert any(line.startswith("local,") and "2026-11-30 feed read" in line for line in lines)
