@@ -175,9 +175,10 @@ class ScheduleConfig(_Strict):
     cron: str | None = None
     timeout: str = "2h"
     misfire_grace: str = "10m"
+    check: str | None = None  # e.g. "7d": run `qpan sources --check` this often, alert when a source turns broken
     sources: dict[str, SourceSchedule] = Field(default_factory=dict)
 
-    _durations = field_validator("every", "timeout", "misfire_grace")(_check_duration)
+    _durations = field_validator("every", "timeout", "misfire_grace", "check")(_check_duration)
     _cron = field_validator("cron")(_check_cron)
 
 
