@@ -57,15 +57,15 @@ def test_an_alert_when_a_source_turns_broken_and_none_while_it_stays_so(tmp_path
             assert enqueue_check(session, channels, rows, utcnow()) == 0, "still broken: announced once"
 
 
-def test_a_source_that_works_again_is_announced_once(tmp_path: Path) -> None:
+def test_each_change_between_broken_and_not_is_announced_once(tmp_path: Path) -> None:
     database = migrated_database(tmp_path)
     broken = {"source": "gone", "verdict": "broken", "reason": "no article links on any entry point"}
     degraded = {"source": "gone", "verdict": "degraded", "reason": "feed x: not a feed"}
     outcomes = []
-    for rows in ([broken], [degraded], [degraded], [broken]):
+    for rows in ([broken], [broken], [degraded], [degraded], [broken]):
         with database.session() as session:
             outcomes.append(enqueue_check(session, ["c1"], rows, utcnow()))
-    assert outcomes == [1, 1, 0, 1]
+    assert outcomes == [1, 0, 1, 0, 1]
     with database.session() as session:
         payloads = [row.payload for row in session.scalars(select(AlertDelivery).order_by(AlertDelivery.id))]
     assert [payload["state"] for payload in payloads] == ["check_broken", "check_fixed", "check_broken"]

@@ -178,8 +178,11 @@ def test_exit_code_is_one_only_when_a_source_is_broken(
     assert code == 0 and set(rows) == {"healthy", "feedless"}
 
 
-def test_the_table_names_each_verdict(checked: tuple[ScriptedWeb, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_table_names_each_verdict(
+    checked: tuple[ScriptedWeb, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, config = checked
+    monkeypatch.setenv("COLUMNS", "250")  # one line a row, whatever the terminal
     result = run_qpan(capsys, "--config", str(config), "sources", "--check", "empty", "moved")
     assert result.code == 1
     assert "no article links on any entry point" in result.stdout and "moved: redirects to" in result.stdout
