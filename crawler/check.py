@@ -326,18 +326,25 @@ class SourceChecker:
         sample.body_chars = len(item.get("text") or "")
         return sample
 
+    def _safely(self, read: Callable[[str], None], url: str) -> None:
+        """A body the parsers choke on (a truncated gzip sitemap) fails its entry point, not the check."""
+        try:
+            read(url)
+        except Exception as exc:
+            self.result.entry_points[-1].error = " ".join(f"{type(exc).__name__}: {exc}".split())
+
     def run(self, samples: int) -> SourceCheck:
         self.prime()
         discovered = self.home()
         if not self.result.moved_to:
             for url in [*self.source.feeds, *discovered]:
-                self.feed(url)
+                self._safely(self.feed, url)
             for url in self.source.sitemaps:
-                self.sitemap(url)
+                self._safely(self.sitemap, url)
             for url in self.source.listings:
-                self.listing(url)
+                self._safely(self.listing, url)
             for template in self.source.search[:1] if self.query else []:
-                self.search(template)
+                self._safely(self.search, template)
             self.links.update(dict.fromkeys(self.home_links))
             self.result.article_links = len(self.links)
             self.result.samples = [self.sample(url) for url in list(self.links)[:samples]]
@@ -392,7 +399,11 @@ def check_sources(
         return []
 
     def one(source: SourceConfig) -> SourceCheck:
-        return SourceChecker(config, source, examine, query).run(samples)
+        try:
+            return SourceChecker(config, source, examine, query).run(samples)
+        except Exception as exc:  # a site can send anything; a parser's surprise is a finding, not a crash
+            reason = " ".join(f"check failed: {type(exc).__name__}: {exc}".split())
+            return SourceCheck(source.name, verdict="broken", reason=reason)
 
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(sources))) as pool:
         return list(pool.map(one, sources))

@@ -188,16 +188,19 @@ def test_the_table_names_each_verdict(
     assert "no article links on any entry point" in result.stdout and "moved: redirects to" in result.stdout
 
 
-def test_robots_timeouts_size_cap_and_unknown_names_end_in_one_line(
+def test_robots_timeouts_size_cap_bad_bodies_and_unknown_names_end_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with scripted_web("closed", "slow", "huge") as web:
+    with scripted_web("closed", "slow", "huge", "gzip") as web:
         web["closed"].route("/robots.txt", "User-agent: *\nDisallow: /\n", content_type="text/plain")
         web["closed"].source = {"home": f"{web['closed'].base}/", "listings": [f"{web['closed'].base}/tin"]}
         web["slow"].route("/", listing_page([]), delay=3)
         web["slow"].source = {"home": f"{web['slow'].base}/"}
         web["huge"].route("/", listing_page([f"{web['huge'].base}/tin/bai-{n}-4000{n}.html" for n in range(50)]))
         web["huge"].source = {"home": f"{web['huge'].base}/"}
+        web["gzip"].route("/", listing_page([f"{web['gzip'].base}/tin/bai-{n}-6000{n}.html" for n in (1, 2)]))
+        web["gzip"].route("/sitemap.xml.gz", b"\x1f\x8b\x08 cut short", content_type="application/x-gzip")
+        web["gzip"].source = {"home": f"{web['gzip'].base}/", "sitemaps": [f"{web['gzip'].base}/sitemap.xml.gz"]}
         config = write_config(tmp_path, web, crawl={"download_timeout": 1, "max_page_bytes": 1024})
         code, rows = check(capsys, config)
         assert code == 1
@@ -205,6 +208,8 @@ def test_robots_timeouts_size_cap_and_unknown_names_end_in_one_line(
         assert [hit.target for hit in web["closed"].hits] == ["/robots.txt"]
         assert rows["slow"]["reason"] == f"not reached (home {web['slow'].base}/: timed out)"
         assert rows["huge"]["reason"] == f"not reached (home {web['huge'].base}/: larger than 1024 bytes)"
+        points = {point["kind"]: point for point in rows["gzip"]["entry_points"]}
+        assert points["home"]["links"] == 2 and "while decompressing" in points["sitemap"]["error"]
         result = run_qpan(capsys, "--config", str(config), "sources", "--check", "nope")
         assert result.code == 2 and "unknown source 'nope'" in result.stderr and "Traceback" not in result.stderr
         result = run_qpan(capsys, "--config", str(config), "sources", "closed")

@@ -30,7 +30,7 @@ XML = "application/xml; charset=utf-8"
 
 @dataclass(frozen=True)
 class Route:
-    body: str = ""
+    body: str | bytes = ""
     status: int = 200
     content_type: str = HTML
     headers: dict[str, str] = field(default_factory=dict)
@@ -60,8 +60,8 @@ class ScriptedSite:
         self._server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def route(self, target: str, body: str = "", **options: Any) -> None:
-        self.routes[target] = Route(body.replace("{base}", self.base), **options)
+    def route(self, target: str, body: str | bytes = "", **options: Any) -> None:
+        self.routes[target] = Route(body.replace("{base}", self.base) if isinstance(body, str) else body, **options)
 
     def route_once(self, target: str, body: str = "", **options: Any) -> None:
         self.once[target] = Route(body.replace("{base}", self.base), **options)
@@ -101,7 +101,7 @@ def _handler(site: ScriptedSite) -> type[BaseHTTPRequestHandler]:
             route, status = site.answer(self.path, headers.get("Cookie", ""), headers.get("User-Agent", ""))
             if route.delay:
                 time.sleep(route.delay)
-            data = route.body.encode("utf-8")
+            data = route.body.encode("utf-8") if isinstance(route.body, str) else route.body
             self.send_response(status)
             self.send_header("Content-Type", route.content_type)
             for name, value in route.headers.items():
