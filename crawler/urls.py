@@ -87,6 +87,16 @@ def canonicalize_url(url: str, keep_query: Collection[str] = ()) -> str:
     return urlunsplit((scheme, netloc, _canonical_path(parts.path), urlencode(query), ""))
 
 
+def article_canonical(extracted: str, page_url: str, keep_query: Collection[str]) -> str:
+    """The canonical URL to store for a source's article page.
+
+    For a source whose article id lives in the query string (``keep_query``), the page URL with
+    only those parameters: such portals' own canonical links often drop the id, which would
+    merge every article into one row. Otherwise what extraction found.
+    """
+    return canonicalize_url(page_url, keep_query) if keep_query else extracted
+
+
 def domain_of(url: str) -> str:
     """Registrable domain of a URL ("tuoitre.vn", "cand.com.vn"); the bare host for IPs/localhost.
 

@@ -129,3 +129,26 @@ def test_a_second_crawl_fetches_no_stored_article_again(crawled: tuple[ScriptedW
         if "detail" in hit.target or "bai-" in hit.target or "/202611/" in hit.target
     ]
     assert article_hits == []
+
+
+def test_qpan_extract_keeps_the_query_id_of_such_a_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``qpan extract`` stores nothing but shows the canonical URL a crawl would store."""
+    import json
+
+    from tests.support.cli import run_qpan
+
+    config = tmp_path / "qpan.toml"
+    config.write_text(
+        '[crawl]\nshipped_sources = false\n[[sources]]\nname = "portal"\ndomains = ["mod.example"]\n'
+        'keep_query = ["urile"]\n',
+        encoding="utf-8",
+    )
+    page = tmp_path / "page.html"
+    when = datetime.now(VIETNAM)
+    page.write_text(article_page("Tin cổng", when, long_paragraphs("cổng"), canonical="/home/detail"), encoding="utf-8")
+    url = f"https://mod.example/home/detail?current=true&urile={PORTAL_IDS[0]}"
+    result = run_qpan(capsys, "--config", str(config), "extract", str(page), "--url", url)
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["canonical_url"] == (
+        "https://mod.example/home/detail?urile=wcm%3Apath%3A%2Fmod%2Fsa-mod-site%2Fsa-ttsk%2Fgiao-ban-quy-3"
+    )

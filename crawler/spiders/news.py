@@ -32,7 +32,7 @@ from qpan.crawler.harvest.feeds import Entry, feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
 from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
 from qpan.crawler.registry import UnknownSource, host_allowed, source_domains, sources_from_settings
-from qpan.crawler.urls import canonicalize_url
+from qpan.crawler.urls import article_canonical
 from qpan.stats import stat_key
 from qpan.storage.crawler import crawler_database
 from qpan.storage.migrate import current_revision
@@ -352,8 +352,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("extraction failed for %s: %s: %s", response.url, type(exc).__name__, exc)
             self.crawler.stats.inc_value(stat_key(source.name, "dropped/extraction_error"))
             return
-        if source.keep_query:  # a portal's own canonical link often drops the id in the query
-            item["canonical_url"] = canonicalize_url(response.url, source.keep_query)
+        item["canonical_url"] = article_canonical(item["canonical_url"], response.url, source.keep_query)
         self.crawler.stats.inc_value(stat_key(source.name, "extracted"))
         yield item
 

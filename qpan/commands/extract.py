@@ -28,7 +28,7 @@ def extract_page(chain: Chain, body: bytes, url: str, source: SourceConfig | Non
     The same path as a crawled page: ``qpan extract`` and ``qpan sources --check`` both use it.
     """
     from qpan.crawler.extraction import extract_article
-    from qpan.crawler.urls import domain_of
+    from qpan.crawler.urls import article_canonical, domain_of
 
     item = extract_article(
         body,
@@ -37,6 +37,8 @@ def extract_page(chain: Chain, body: bytes, url: str, source: SourceConfig | Non
         declared_encoding=encoding,
         selectors=source.selectors if source else None,
     )
+    if source is not None:
+        item["canonical_url"] = article_canonical(item["canonical_url"], url, source.keep_query)
     return chain.process(item)
 
 
