@@ -138,8 +138,7 @@ class Fetcher:
         self.timeout = config.crawl.download_timeout
         self.max_bytes = config.crawl.max_page_bytes
         self.obey_robots = config.crawl.obey_robots
-        delay = source.download_delay if source.download_delay is not None else config.crawl.download_delay
-        self.delay = delay
+        self.delay = source.download_delay if source.download_delay is not None else config.crawl.download_delay
         self.domains = source_domains(source)
         self.robots: dict[str, Protego | None] = {}
         self.last = 0.0
@@ -154,12 +153,12 @@ class Fetcher:
         self._wait()
         try:
             with self.session.get(url, timeout=self.timeout, allow_redirects=False, stream=True) as response:
-                body = b""
+                body = bytearray()
                 for chunk in response.iter_content(64 * 1024):
                     body += chunk
                     if len(body) > self.max_bytes:
                         return response, b"", f"larger than {self.max_bytes} bytes"
-                return response, body, None
+                return response, bytes(body), None
         except requests.RequestException as exc:
             return None, b"", _describe(exc)
 
