@@ -12,7 +12,9 @@ CONDITIONAL = "qpan_conditional"  # feed/sitemap: send ETag / If-Modified-Since 
 DEPTH = "qpan_depth"  # listing page number / sitemap nesting level
 
 FEED, SITEMAP, LISTING, SEARCH, ARTICLE, DISCOVERY = "feed", "sitemap", "listing", "search", "article", "discovery"
-KINDS = (FEED, SITEMAP, LISTING, SEARCH, ARTICLE, DISCOVERY)
+PRIME = "prime"  # a URL fetched for the cookies it sets, before the source's feeds
+KINDS = (FEED, SITEMAP, LISTING, SEARCH, ARTICLE, DISCOVERY, PRIME)
 
 PROBE = "qpan_probe"  # a discovery guess (/sitemap.xml, /rss): a 404 there is not a source error
 DISCOVERED = "qpan_discovered"  # a feed/sitemap found by discovery: record it if it parses
+PRIME_REST = "qpan_prime_rest"  # the source's priming URLs still to fetch after this one

@@ -88,6 +88,11 @@ def scale_out_settings(redis_url: str, sources: list[dict[str, Any]]) -> dict[st
     }
 
 
+def user_agent(config: Config) -> str:
+    """The honest User-Agent: qpan, its version and the operator's contact URL."""
+    return f"qpan/{__version__} (+{config.crawl.user_agent_contact})"
+
+
 def download_slots(sources: list[SourceConfig], config: Config) -> dict[str, dict[str, Any]]:
     """One download slot per source (the spider names requests' slots after their source),
     so politeness holds per site even when a site spans several host names."""
@@ -117,9 +122,10 @@ def build_settings(
         "BOT_NAME": "qpan",
         "SPIDER_MODULES": ["qpan.crawler.spiders"],
         "NEWSPIDER_MODULE": "qpan.crawler.spiders",
-        "USER_AGENT": f"qpan/{__version__} (+{crawl.user_agent_contact})",
+        "USER_AGENT": user_agent(config),
         "ROBOTSTXT_OBEY": crawl.obey_robots,
-        "COOKIES_ENABLED": False,
+        # Cookies only when a source must be primed for them (``prime``); otherwise stateless.
+        "COOKIES_ENABLED": any(source.prime for source in selected),
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",

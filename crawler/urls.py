@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import tomllib
+from collections.abc import Collection
 from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -60,11 +61,16 @@ def _canonical_path(path: str) -> str:
     return path
 
 
-def canonicalize_url(url: str) -> str:
+def canonicalize_url(url: str, keep_query: Collection[str] = ()) -> str:
     """The canonical form of an http(s) URL (other schemes come back stripped only).
+
+    ``keep_query`` (a source's registry field) names the only query parameters that matter,
+    for sites whose article id lives in the query string (a portal's ``?urile=...``).
 
     >>> canonicalize_url("https://m.vnexpress.net/x-123.html?utm_source=fb#top")
     'https://vnexpress.net/x-123.html'
+    >>> canonicalize_url("https://mod.gov.vn/home/detail?current=true&urile=wcm:a", ["urile"])
+    'https://mod.gov.vn/home/detail?urile=wcm%3Aa'
     """
     url = url.strip()
     parts = urlsplit(safe_url_string(url))
@@ -76,8 +82,19 @@ def canonicalize_url(url: str) -> str:
         host = f"[{host}]"
     port = parts.port if parts.port and parts.port != _DEFAULT_PORTS[scheme] else None
     netloc = f"{host}:{port}" if port else host
-    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = sorted((k, v) for k, v in pairs if (k in keep_query if keep_query else not _is_tracking(k)))
     return urlunsplit((scheme, netloc, _canonical_path(parts.path), urlencode(query), ""))
+
+
+def article_canonical(extracted: str, page_url: str, keep_query: Collection[str]) -> str:
+    """The canonical URL to store for a source's article page.
+
+    For a source whose article id lives in the query string (``keep_query``), the page URL with
+    only those parameters: such portals' own canonical links often drop the id, which would
+    merge every article into one row. Otherwise what extraction found.
+    """
+    return canonicalize_url(page_url, keep_query) if keep_query else extracted
 
 
 def domain_of(url: str) -> str:

@@ -42,6 +42,11 @@ class Selectors(_Strict):
     remove: list[str] = Field(default_factory=list)
 
 
+_HTTP_URL = re.compile(r"^https?://[^/\s]+")
+_QUERY_NAME = re.compile(r"^[A-Za-z0-9_.\[\]-]+$")
+_VERIFIED = re.compile(r"^(?:unverified|\d{4}-\d{2}(?:-\d{2})? \S.*)$")
+
+
 class SourceConfig(_Strict):
     """One news source; the same shape in the shipped registry and in `[[sources]]`."""
 
@@ -59,6 +64,39 @@ class SourceConfig(_Strict):
     download_delay: float | None = Field(default=None, ge=0)
     max_listing_pages: int = Field(default=3, ge=1, le=100)
     selectors: Selectors | None = None
+    # URLs fetched (redirects not followed) before the feeds, for the cookies they set:
+    # some sites (qdnd.vn) answer their feeds only to a client that visited /rss first.
+    prime: list[str] = Field(default_factory=list)
+    # Query parameters that identify an article (mod.gov.vn: ?urile=wcm:path:...): the canonical
+    # URL is the page URL with only these parameters, whatever the page's own canonical link says.
+    keep_query: list[str] = Field(default_factory=list)
+    # What the entry was last checked against, and when: "2026-07 live check (evidence A)".
+    verified: str = "unverified"
+
+    @field_validator("prime")
+    @classmethod
+    def _prime_is_http(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not _HTTP_URL.match(url):
+                raise ValueError(f"prime URL {url!r} is not an absolute http(s) URL")
+        return value
+
+    @field_validator("keep_query")
+    @classmethod
+    def _keep_query_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _QUERY_NAME.match(name):
+                raise ValueError(f"{name!r} is not a query parameter name")
+        return value
+
+    @field_validator("verified")
+    @classmethod
+    def _verified_says_when(cls, value: str) -> str:
+        if not _VERIFIED.match(value):
+            raise ValueError(
+                f"{value!r} is neither 'unverified' nor a date and what was checked, e.g. '2026-07 live check'"
+            )
+        return value
 
     @field_validator("article_pattern")
     @classmethod
@@ -137,9 +175,10 @@ class ScheduleConfig(_Strict):
     cron: str | None = None
     timeout: str = "2h"
     misfire_grace: str = "10m"
+    check: str | None = None  # e.g. "7d": run `qpan sources --check` this often, alert when a source turns broken
     sources: dict[str, SourceSchedule] = Field(default_factory=dict)
 
-    _durations = field_validator("every", "timeout", "misfire_grace")(_check_duration)
+    _durations = field_validator("every", "timeout", "misfire_grace", "check")(_check_duration)
     _cron = field_validator("cron")(_check_cron)
 
 

@@ -117,8 +117,19 @@ def article_message(delivery_id: int, entry: dict[str, Any], fmt: str) -> Messag
 
 
 def health_text(entry: dict[str, Any]) -> tuple[str, str]:
-    """Title and plain sentence of a source-health alert (payload written by health_alerts)."""
-    source, runs = entry["source"], entry["runs"]
+    """Title and plain sentence of a source-health alert (payload written by health_alerts or canary)."""
+    source = entry["source"]
+    if entry["state"] == "check_broken":
+        return (
+            f"qpan: source {source} broken (live check)",
+            f"The live check found source {source} broken: {entry['reason']}.",
+        )
+    if entry["state"] == "check_fixed":
+        return (
+            f"qpan: source {source} works again (live check)",
+            f"The live check found source {source} {entry['verdict']} again: {entry['reason']}.",
+        )
+    runs = entry["runs"]
     if entry["state"] == "recovered":
         return f"qpan: source {source} recovered", f"Source {source} yields articles again."
     reason = f"unreachable ({entry['error']})" if entry.get("error") else "reached, but yielded no article"

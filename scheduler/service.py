@@ -31,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, text
 
 from qpan.config import Config, ConfigError, parse_duration
+from qpan.scheduler.canary import Canary
 from qpan.scheduler.launcher import CrawlLauncher
 from qpan.storage.db import Database, make_engine
 
@@ -40,10 +41,13 @@ JOBS_TABLE = "scheduler_jobs"
 MAIN_JOB = "crawl"
 SOURCE_JOB_PREFIX = "crawl:"
 JOB_FUNCTION = "qpan.scheduler.service:crawl_job"
+CHECK_JOB = "check"
+CHECK_FUNCTION = "qpan.scheduler.service:check_job"
 # Before qpan installed as one package, stored jobs named the function without the qpan. prefix.
 OLD_JOB_FUNCTIONS = frozenset({"scheduler.service:crawl_job"})
 
 _launcher: CrawlLauncher | None = None
+_canary: Canary | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class JobSpec:
     id: str
     trigger: BaseTrigger
     sources: tuple[str, ...]
+    function: str = JOB_FUNCTION
 
     @property
     def label(self) -> str:
@@ -65,6 +70,8 @@ class NextRun(NamedTuple):
 
 
 def job_label(job_id: str) -> str:
+    if job_id == CHECK_JOB:
+        return "live source check"
     return "all sources" if job_id == MAIN_JOB else f"source {job_id.removeprefix(SOURCE_JOB_PREFIX)}"
 
 
@@ -95,6 +102,9 @@ def job_specs(config: Config) -> list[JobSpec]:
         rest = tuple(s.name for s in select_sources(config) if s.name not in overrides) if overrides else ()
         if not overrides or rest:
             specs.insert(0, JobSpec(MAIN_JOB, main, rest))
+    if config.schedule.check:
+        every = IntervalTrigger(seconds=parse_duration(config.schedule.check))
+        specs.append(JobSpec(CHECK_JOB, every, (), CHECK_FUNCTION))
     return specs
 
 
@@ -104,6 +114,14 @@ def crawl_job(sources: Sequence[str] = ()) -> None:
         log.info("no scheduler service in this process: crawl job skipped")
         return
     _launcher.run(sources)
+
+
+def check_job(sources: Sequence[str] = ()) -> None:
+    """The stored check job: ``qpan sources --check`` and its health alerts (``scheduler/canary.py``)."""
+    if _canary is None or (_launcher is not None and _launcher.stopping):
+        log.info("no scheduler service running here: live check skipped")
+        return
+    _canary.run(sources)
 
 
 def sync_jobs(scheduler: BaseScheduler, specs: Sequence[JobSpec], misfire_grace: int) -> None:
@@ -123,7 +141,7 @@ def sync_jobs(scheduler: BaseScheduler, specs: Sequence[JobSpec], misfire_grace:
         first = datetime.now(scheduler.timezone) if isinstance(spec.trigger, IntervalTrigger) else None
         extra = {"next_run_time": first} if first else {}
         scheduler.add_job(
-            JOB_FUNCTION,
+            spec.function,
             spec.trigger,
             id=spec.id,
             name=spec.label,
@@ -175,7 +193,7 @@ def _log_planned(scheduler: BaseScheduler) -> None:
 
 def serve(config: Config, database: Database, launcher: CrawlLauncher, grace: float) -> int:
     """Run until SIGTERM/SIGINT; then no new run, the running one gets ``grace`` seconds. Exit 0."""
-    global _launcher
+    global _launcher, _canary
     specs = job_specs(config)
     misfire = int(parse_duration(config.schedule.misfire_grace))
     upgrade_stored_jobs(database)
@@ -194,13 +212,14 @@ def serve(config: Config, database: Database, launcher: CrawlLauncher, grace: fl
     scheduler.add_listener(on_start, EVENT_SCHEDULER_STARTED)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     _launcher = launcher
+    _canary = Canary(database, config, launcher.timeout)
     try:
         log.info("scheduler started: %s", "; ".join(f"{s.label}: {s.trigger}" for s in specs) or "no job")
         scheduler.start()
         while not launcher.wait_idle(1.0):
             pass
     finally:
-        _launcher = None
+        _launcher = _canary = None
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("scheduler stopped")

@@ -23,6 +23,7 @@ from scrapy.statscollectors import StatsCollector
 from sqlalchemy import select
 
 from qpan.crawler import meta
+from qpan.crawler.registry import sources_from_settings
 from qpan.crawler.urls import canonicalize_url
 from qpan.stats import stat_key
 from qpan.storage.crawler import crawler_database
@@ -35,23 +36,32 @@ GONE = {404, 410}
 
 
 class SeenUrlFilter:
-    def __init__(self, database: Database, stats: StatsCollector) -> None:
+    def __init__(
+        self, database: Database, stats: StatsCollector, keep_query: dict[str, list[str]] | None = None
+    ) -> None:
         self.database = database
         self.stats = stats
+        self.keep_query = keep_query or {}
         self.requested: set[str] = set()
         self.outcomes: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SeenUrlFilter:
-        middleware = cls(crawler_database(crawler), crawler.stats)
+        sources = sources_from_settings(crawler.settings.getlist("QPAN_SOURCES"))
+        keep_query = {source.name: source.keep_query for source in sources if source.keep_query}
+        middleware = cls(crawler_database(crawler), crawler.stats, keep_query)
         crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(middleware.response_received, signal=signals.response_received)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
-    def remember(self, url: str, outcome: str) -> None:
+    def key(self, url: str, source: str | None) -> str:
+        """The canonical URL, keeping the query parameters that identify the source's articles."""
+        return canonicalize_url(url, self.keep_query.get(source or "", ()))
+
+    def remember(self, url: str, outcome: str, source: str | None) -> None:
         """Record ``url`` as seen (written in batches, and at the end of the crawl)."""
-        self.outcomes[canonicalize_url(url)] = outcome
+        self.outcomes[self.key(url, source)] = outcome
         if len(self.outcomes) >= BATCH_SIZE:
             self.flush()
 
@@ -67,11 +77,11 @@ class SeenUrlFilter:
     def item_dropped(self, item: Any, response: Response, exception: BaseException, spider: Spider) -> None:
         outcome = getattr(exception, "category", "dropped")
         for url in {item.get("url"), item.get("canonical_url")} - {None}:
-            self.remember(url, outcome)
+            self.remember(url, outcome, item.get("source"))
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         if response.status in GONE and request.meta.get(meta.KIND) == meta.ARTICLE:
-            self.remember(request.url, f"http_{response.status}")
+            self.remember(request.url, f"http_{response.status}", request.meta.get(meta.SOURCE))
 
     def spider_closed(self, spider: Spider) -> None:
         self.flush()
@@ -80,7 +90,7 @@ class SeenUrlFilter:
         """An article reached through redirects: its old links need not be followed again."""
         if response.meta.get(meta.KIND) == meta.ARTICLE and response.status == 200:
             for url in response.meta.get("redirect_urls", []):
-                self.remember(url, "redirect")
+                self.remember(url, "redirect", response.meta.get(meta.SOURCE))
 
     def known(self, canonical_urls: Iterable[str]) -> set[str]:
         """Which of these canonical URLs are stored articles or recorded as seen."""
@@ -94,7 +104,7 @@ class SeenUrlFilter:
 
     def filter(self, requests: list[Request]) -> list[Request]:
         """The requests still worth downloading, in their original order."""
-        keyed = [(canonicalize_url(request.url), request) for request in requests]
+        keyed = [(self.key(request.url, request.meta.get(meta.SOURCE)), request) for request in requests]
         known = self.known(key for key, _ in keyed if key not in self.requested)
         kept = []
         for key, request in keyed:

@@ -32,6 +32,7 @@ from qpan.crawler.harvest.feeds import Entry, feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
 from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
 from qpan.crawler.registry import UnknownSource, host_allowed, source_domains, sources_from_settings
+from qpan.crawler.urls import article_canonical
 from qpan.stats import stat_key
 from qpan.storage.crawler import crawler_database
 from qpan.storage.migrate import current_revision
@@ -64,6 +65,7 @@ class NewsSpider(scrapy.Spider):
         self.sources: dict[str, SourceConfig] = {}
         self.domains: dict[str, list[str]] = {}
         self.found: dict[str, dict[str, list[str]]] = {}
+        self.cached: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -92,9 +94,12 @@ class NewsSpider(scrapy.Spider):
         if current_revision(self.database) is None:
             self.logger.error("database %s is not initialised: run `qpan init` first", self.database.url)
             return
-        cached = self._cached_discoveries()
+        self.cached = self._cached_discoveries()
         for source in self.sources.values():
-            for request in self._start_requests(source, cached.get(source.name)):
+            if source.prime:
+                yield self._prime_request(source, source.prime)
+                continue
+            for request in self._start_requests(source):
                 yield request
 
     def _cached_discoveries(self) -> dict[str, dict[str, Any]]:
@@ -108,7 +113,8 @@ class NewsSpider(scrapy.Spider):
                 cached[name] = discovered
         return cached
 
-    def _start_requests(self, source: SourceConfig, cached: dict[str, Any] | None) -> Iterator[scrapy.Request]:
+    def _start_requests(self, source: SourceConfig) -> Iterator[scrapy.Request]:
+        cached = self.cached.get(source.name)
         if self.discover_only:
             yield from self._discovery_requests(source)
             return
@@ -127,6 +133,31 @@ class NewsSpider(scrapy.Spider):
             else:
                 yield from (self._feed_request(url, source) for url in cached.get("feeds", []))
                 yield from (self._sitemap_request(url, source, depth=0) for url in cached.get("sitemaps", []))
+
+    def _prime_request(self, source: SourceConfig, urls: list[str]) -> scrapy.Request:
+        """Fetch ``urls[0]`` for its cookies (kept by Scrapy's CookiesMiddleware), without
+        following a redirect: qdnd.vn's /rss sets the cookie and redirects to itself."""
+        request = self._request(urls[0], source, meta.PRIME, self.parse_prime)
+        request.meta.update(
+            {"dont_redirect": True, "handle_httpstatus_list": [301, 302, 303, 307, 308], meta.PRIME_REST: urls[1:]}
+        )
+        return request.replace(errback=self.prime_failed)
+
+    def _after_prime(self, request_meta: dict[str, Any]) -> Iterator[scrapy.Request]:
+        source = self.sources[request_meta[meta.SOURCE]]
+        rest = request_meta[meta.PRIME_REST]
+        if rest:
+            yield self._prime_request(source, rest)
+        else:
+            yield from self._start_requests(source)
+
+    def parse_prime(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self._after_prime(response.meta)
+
+    def prime_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A priming URL that failed is accounted like any other; the entry points still go."""
+        self.on_error(failure)
+        yield from self._after_prime(failure.request.meta)
 
     def _discovery_requests(self, source: SourceConfig) -> Iterator[scrapy.Request]:
         home = home_of(source)
@@ -321,6 +352,7 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("extraction failed for %s: %s: %s", response.url, type(exc).__name__, exc)
             self.crawler.stats.inc_value(stat_key(source.name, "dropped/extraction_error"))
             return
+        item["canonical_url"] = article_canonical(item["canonical_url"], response.url, source.keep_query)
         self.crawler.stats.inc_value(stat_key(source.name, "extracted"))
         yield item
 

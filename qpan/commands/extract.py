@@ -8,13 +8,38 @@ a user checks a source's selectors or finds out why an article was or was not re
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from qpan.config import SourceConfig
 from qpan.context import AppContext
 from qpan.errors import UserError
+from qpan.items import ArticleItem
 from qpan.output import item_json, print_json
+
+if TYPE_CHECKING:
+    from qpan.pipelines.chain import Chain
+
+
+def extract_page(chain: Chain, body: bytes, url: str, source: SourceConfig | None, encoding: str | None) -> ArticleItem:
+    """One page through extraction (the source's selectors) and ``chain``; raises ``Dropped``.
+
+    The same path as a crawled page: ``qpan extract`` and ``qpan sources --check`` both use it.
+    """
+    from qpan.crawler.extraction import extract_article
+    from qpan.crawler.urls import article_canonical, domain_of
+
+    item = extract_article(
+        body,
+        url,
+        source=source.name if source else domain_of(url),
+        declared_encoding=encoding,
+        selectors=source.selectors if source else None,
+    )
+    if source is not None:
+        item["canonical_url"] = article_canonical(item["canonical_url"], url, source.keep_query)
+    return chain.process(item)
 
 
 def extract(
@@ -32,9 +57,7 @@ def extract(
     ] = None,
 ) -> None:
     """Run extraction + cleaning + relevance on one saved page and print the article JSON."""
-    from qpan.crawler.extraction import extract_article
     from qpan.crawler.registry import all_sources, host_allowed, source_domains
-    from qpan.crawler.urls import domain_of
     from qpan.pipelines.chain import Chain
     from qpan.pipelines.drops import Dropped
 
@@ -51,15 +74,8 @@ def extract(
     else:
         matching = [s for s in sources if host_allowed(url, source_domains(s))]
     chosen = matching[0] if matching else None
-    item = extract_article(
-        body,
-        url,
-        source=chosen.name if chosen else domain_of(url),
-        declared_encoding=encoding,
-        selectors=chosen.selectors if chosen else None,
-    )
     try:
-        item = Chain(app.config).process(item)
+        item = extract_page(Chain(app.config), body, url, chosen, encoding)
     except Dropped as exc:
         raise UserError(f"{file}: no article kept ({exc.category}: {exc.detail})") from None
     print_json(item_json(item))

@@ -1,7 +1,9 @@
-"""``qpan sources``: the source registry with each source's health; ``--discover NAME`` looks for feeds now."""
+"""``qpan sources``: the source registry with each source's health; ``--discover NAME`` looks for feeds
+now; ``--check [NAME]...`` is the live canary (``crawler/check.py``)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -9,13 +11,17 @@ import typer
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
 from qpan.crawler.registry import all_sources
-from qpan.errors import NotInitialised
+from qpan.errors import NotInitialised, UserError
 from qpan.output import Format, emit, stderr_console
 from qpan.storage.models import SourceHealth
 
 COLUMNS = [
-    "name", "title", "enabled", "starts", "last_success", "last_articles", "consecutive_failures", "last_error",
+    "name", "title", "enabled", "starts", "verified", "last_success", "last_articles", "consecutive_failures",
+    "last_error",
 ]
+
+
+CHECK_COLUMNS = ["source", "verdict", "reason", "reached", "links", "samples_complete", "samples_dated"]
 
 
 def _starts(source: Any) -> str:
@@ -28,6 +34,8 @@ def _starts(source: Any) -> str:
         )
         if values
     ]
+    if source.prime:
+        parts.append("cookie primed")
     if source.discover:
         parts.append("discover")
     return ", ".join(parts)
@@ -66,16 +74,69 @@ def source_rows(app: AppContext) -> list[dict[str, Any]]:
     return rows
 
 
+def check_rows(app: AppContext, names: list[str] | None) -> list[dict[str, Any]]:
+    """Run the live check; each row is the full result plus the table's summary columns."""
+    from qpan.commands.extract import extract_page
+    from qpan.crawler.check import check_sources
+    from qpan.crawler.registry import select_sources, theme_queries
+    from qpan.pipelines.chain import Chain
+
+    selected = select_sources(app.config, names)
+    chain, lock = Chain(app.config), threading.Lock()
+
+    def examine(body: bytes, url: str, source: Any, encoding: str | None) -> Any:
+        with lock:  # one chain for every source's thread; its stages keep counters
+            return extract_page(chain, body, url, source, encoding)
+
+    queries = theme_queries(app.config)
+    stderr_console().print(f"checking {len(selected)} source(s) live…", soft_wrap=True, markup=False)
+    results = check_sources(app.config, selected, examine, query=queries[0] if queries else None)
+    rows = []
+    for result in results:
+        total = len(result.samples)
+        rows.append(
+            {
+                **result.as_dict(),
+                "links": ", ".join(
+                    f"{point.kind} {'✗' if point.error else point.links}" for point in result.entry_points
+                ),
+                "samples_complete": f"{sum(sample.complete for sample in result.samples)}/{total}",
+                "samples_dated": f"{sum(sample.dated for sample in result.samples)}/{total}",
+            }
+        )
+    return rows
+
+
 def sources(
     ctx: typer.Context,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="NAME", show_default=False, help="With --check: check only these sources."),
+    ] = None,
     fmt: FormatOption = Format.table,
     discover: Annotated[
         str | None,
         typer.Option("--discover", metavar="NAME", help="Discover NAME's feeds and sitemaps now and show them."),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Check each source live: entry points, links, sample articles, a verdict; exit 1 if one is broken.",
+        ),
+    ] = False,
 ) -> None:
-    """The source registry (shipped + qpan.toml) and each source's health."""
+    """The source registry (shipped + qpan.toml) and each source's health.
+
+    Example: qpan sources --check qdnd cand --format json
+    """
     app: AppContext = ctx.obj
+    if names and not check:
+        raise UserError("source names go with --check (qpan sources --check NAME...)")
+    if check:
+        rows = check_rows(app, names)
+        emit(rows, CHECK_COLUMNS, fmt)
+        raise typer.Exit(1 if any(row["verdict"] == "broken" for row in rows) else 0)
     if discover is None:
         emit(source_rows(app), COLUMNS, fmt)
         return
