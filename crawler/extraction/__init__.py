@@ -4,7 +4,12 @@ For every field the methods are tried in trust order (site selectors from the re
 JSON-LD, OpenGraph, other `<meta>`, `<time>`, date lines, layout heuristics) through
 ArticleLoader, whose input processors reject unusable values, so a broken JSON-LD date
 falls through to the next method instead of ending up stored. ``methods`` records which
-method produced each field, for debugging (`qpan extract` shows it).
+method produced each field, for debugging (`qpan extract` shows it), and
+``title_truncated_from`` (the original length) when a title was cut to ``MAX_TITLE_CHARS``.
+
+Hostile text is cleaned, never fatal: control characters are removed from the decoded page
+before lxml sees it (lxml refuses them, and the whole article was lost to one form feed),
+and the metadata labels lose bidirectional overrides (see ``loaders.text_of``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from qpan.crawler.extraction import generic, metadata
 from qpan.crawler.extraction.encoding import decode_html
 from qpan.crawler.urls import canonicalize_url
 from qpan.items import ArticleItem
+from qpan.pipelines.normalize import cap_title, strip_controls
 from qpan.timezone import VIETNAM
 
 __all__ = ["extract_article", "guess_language", "is_article_page", "parse_html"]
@@ -149,7 +155,7 @@ def extract_article(
     cannot be parsed yields an item with an empty body, for the clean stage to drop.
     """
     fetched_at = datetime.now(UTC)
-    page = body if isinstance(body, str) else decode_html(body, declared_encoding)[0]
+    page = strip_controls(body if isinstance(body, str) else decode_html(body, declared_encoding)[0])
     root = parse_html(page)
     methods: dict[str, str] = {}
     reference = reference or fetched_at
@@ -175,6 +181,10 @@ def extract_article(
     _load_field(loader, "body_html", offers, methods)
 
     item = loader.load_item()
+    if "title" in item:
+        item["title"], cut = cap_title(item["title"])
+        if cut:
+            methods["title_truncated_from"] = len(loader.get_output_value("title"))
     if "canonical_url" not in item:
         item["canonical_url"] = canonicalize_url(url)
         methods["canonical_url"] = "url"
