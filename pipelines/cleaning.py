@@ -23,7 +23,7 @@ from bs4 import BeautifulSoup, CData, NavigableString, PageElement, Tag
 from bs4.builder import LXMLTreeBuilder, ParserRejectedMarkup
 from lxml import etree
 
-from qpan.pipelines.normalize import normalize_text, strip_controls
+from qpan.pipelines.normalize import normalize_text
 
 BOILERPLATE_FILE = Path(__file__).with_name("boilerplate.toml")
 
@@ -213,7 +213,7 @@ def html_to_text(body_html: str, rules: BoilerplateRules | None = None) -> str:
     if len(_CONTROL.findall(body_html[:20000])) > max(20, len(body_html[:20000]) // 20):
         raise BrokenHtml("body is mostly control characters, not HTML text")
     try:
-        soup = _soup(strip_controls(body_html))
+        soup = _soup(body_html)
         text, headings = _walk(soup, rules)
         if headings:
             _drop_related_boxes(headings, rules)
