@@ -42,8 +42,8 @@ def big_title() -> str:
     return title[:200] + "\x0c\x1b" + title[200:]
 
 
-def hostile_page(title: str) -> str:
-    body = "".join(f"<p>{PARAGRAPH}{HOSTILE if i == 1 else ''} Đoạn {i}.</p>" for i in range(4))
+def hostile_page(title: str, hostile: str = HOSTILE) -> str:
+    body = "".join(f"<p>{PARAGRAPH}{hostile if i == 1 else ''} Đoạn {i}.</p>" for i in range(4))
     return (
         f'<html lang="vi"><head><title>{title}</title><meta property="og:title" content="{title}"></head>'
         f'<body><h1>{title[:300]}</h1><div class="detail-content">{body}</div></body></html>'
@@ -69,6 +69,14 @@ def test_a_body_with_control_characters_is_extracted_whole() -> None:
     assert not UNWANTED.search(item["body_html"] + text + item["title"])
     assert item["title"] == "Tiêu đề bài"
     assert "title_truncated_from" not in item["methods"]
+
+
+@pytest.mark.parametrize("hostile", ["\ufffe\uffff", "\x0c", "\x1b"])
+def test_one_kind_of_hostile_character_alone_is_removed_from_the_bytes_of_a_page(hostile: str) -> None:
+    page = hostile_page(f"Tiêu đề{hostile} bài", hostile).encode("utf-8")
+    item = extract_article(page, "https://baomau.vn/bai-123456.html", source="s")
+    assert not UNWANTED.search(item["body_html"] + item["title"])
+    assert "Đoạn 3." in html_to_text(item["body_html"])
 
 
 def test_the_clean_stage_reads_a_body_that_never_went_through_extraction() -> None:
