@@ -24,9 +24,9 @@ session). Big pages: 0.18-0.21 extract only, 0.22-0.28 with cleaning. Token F1 v
 0.999 (min 0.991) cleaned, 0.979 body text; trafilatura 0.813 (min 0.127).
 Two later runs on an otherwise idle machine: ratio 0.32 and 0.32 extract only, 0.54 and 0.59
 with cleaning (trafilatura 4.80 and 6.01 ms/page); big pages 0.22 / 0.23.
-Real article pages (10 pages of 8 sites, 65-496 KiB), two runs under heavy load from other work:
-extract_article 6.21-7.47 ms/page, +cleaning 9.87-10.93 ms, trafilatura 21.51-23.12 ms; ratio
-0.29-0.32 extract only, 0.46-0.47 with cleaning. Pages right out of 10 (title, date and time, author,
+Real article pages (10 pages of 8 sites, 65-496 KiB), three runs under heavy load from other work:
+extract_article 6.10-7.47 ms/page, +cleaning 9.85-10.93 ms, trafilatura 21.51-24.93 ms; ratio
+0.24-0.32 extract only, 0.39-0.47 with cleaning. Pages right out of 10 (title, date and time, author,
 first, last): qpan 10, 10, 10, 10, 10; trafilatura's bare_extraction 10, 8, 0, 3, 6 (it gives
 "Baochinhphu Vn" or "Dương Ngọc; VCCorp vn" as authors, misses leads and keeps related links).
 """

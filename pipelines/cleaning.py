@@ -342,7 +342,7 @@ def clean_normalized(text: str, author: str | None = None, rules: BoilerplateRul
 
 
 def _without_tail_box(lines: list[str], rules: BoilerplateRules) -> list[str]:
-    """``lines`` without a box the site appends after the story (newsletter sign-up, "read also").
+    """``lines`` without a box the site appends after the story (a newsletter sign-up).
 
     The box starts at a line matching a ``[tail] openers`` pattern and runs to the end; it is
     only cut when little text follows the opener, so an opener-like sentence inside the
