@@ -22,7 +22,7 @@ from w3lib.html import remove_tags, replace_entities
 from qpan.crawler.extraction.dates import parse_date
 from qpan.crawler.urls import canonicalize_url, domain_of, is_http_url
 from qpan.items import ArticleItem
-from qpan.pipelines.normalize import fold
+from qpan.pipelines.normalize import clean_label, fold
 
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»]\s+")
 _SITE_WORDS = re.compile(
@@ -34,15 +34,16 @@ _MAX_AUTHOR_CHARS = 80
 _CREDIT_PREFIX = re.compile(
     r"^(?:(?:bài|tin|ảnh|video)(?:\s*(?:và|,|/)\s*(?:ảnh|video))?|theo|tác giả|nguồn)\s*:\s*", re.I
 )
+_AUTHOR_NOTE = re.compile(r"\s*\([^()]*\)$")
 _NOT_A_NAME = re.compile(r"[/@]|\.(?:vn|com|net|org)\b", re.I)
 _LANGUAGE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$", re.I)
 
 
 def text_of(value: str) -> str | None:
-    """Markup-free, NFC, whitespace-folded text; None when nothing is left."""
+    """Markup-free, NFC, whitespace-folded text without control or bidi-override characters; None when empty."""
     if "<" in value:
         value = remove_tags(value)
-    value = " ".join(replace_entities(value).split())
+    value = " ".join(clean_label(replace_entities(value)).split())
     return unicodedata.normalize("NFC", value) or None
 
 
@@ -86,13 +87,20 @@ def strip_site_name(title: str, loader_context: dict[str, Any]) -> str | None:
 
 
 def sane_author(author: str, loader_context: dict[str, Any]) -> str | None:
-    """An author is a short name, not a profile URL or the site's own name."""
-    site_name = loader_context.get("site_name")
+    """An author is a short name, not a profile URL or the site's own name.
+
+    The site's name counts in any of its spellings (og:site_name, the domain's label:
+    vnexpress's JSON-LD author is the Organization "VnExpress" while the reporter signs
+    the story), so the byline further down the page gets its turn. A note after the name
+    ("Hà Thu (tổng hợp)", "(theo Reuters)") is not part of it.
+    """
     if len(author) > _MAX_AUTHOR_CHARS or is_http_url(author) or _NOT_A_NAME.search(author):
         return None
-    if site_name and _squash(author) == _squash(site_name):
+    label = _domain(loader_context.get("url") or "").split(".")[0]
+    if _names_site(author, loader_context.get("site_name") or "", label):
         return None
-    return _CREDIT_PREFIX.sub("", author).strip(" -–—,.:()") or None
+    name = _AUTHOR_NOTE.sub("", _CREDIT_PREFIX.sub("", author))
+    return name.strip(" -–—,.:()") or None
 
 
 def date_value(value: str, loader_context: dict[str, Any]) -> Any:

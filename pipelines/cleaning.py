@@ -89,6 +89,9 @@ class BoilerplateRules:
     caption_max_chars: int
     caption_shape: re.Pattern[str]
     byline_max_words: int
+    byline_note: re.Pattern[str]
+    tail_opener: re.Pattern[str]
+    tail_max_chars: int
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BoilerplateRules:
@@ -115,6 +118,9 @@ class BoilerplateRules:
             caption_max_chars=int(captions["max_chars"]),
             caption_shape=_any_of(captions["shape_patterns"]),
             byline_max_words=int(data["byline"]["max_words"]),
+            byline_note=re.compile(rf"\s*\([^()]{{1,{int(data['byline']['note_max_chars'])}}}\)$"),
+            tail_opener=_any_of(data["tail"]["openers"]),
+            tail_max_chars=int(data["tail"]["max_chars"]),
         )
 
 
@@ -326,12 +332,30 @@ def clean_normalized(text: str, author: str | None = None, rules: BoilerplateRul
         line = line.strip()
         if not line or _is_chrome(line, rules) or _is_caption(line, rules):
             continue
-        if author_key and _line_key(line).removeprefix("theo ").strip() == author_key:
+        if author_key and _line_key(rules.byline_note.sub("", line)).removeprefix("theo ").strip() == author_key:
             continue
         kept.append(line)
+    kept = _without_tail_box(kept, rules)
     while kept and _is_byline(kept[-1], rules):
         kept.pop()
     return "\n\n".join(kept)
+
+
+def _without_tail_box(lines: list[str], rules: BoilerplateRules) -> list[str]:
+    """``lines`` without a box the site appends after the story (a newsletter sign-up).
+
+    The box starts at a line matching a ``[tail] openers`` pattern and runs to the end; it is
+    only cut when little text follows the opener, so an opener-like sentence inside the
+    story never takes the rest of the story with it.
+    """
+    remaining = 0
+    for index in range(len(lines) - 1, -1, -1):
+        remaining += len(lines[index])
+        if remaining > rules.tail_max_chars:
+            break
+        if rules.tail_opener.search(lines[index]):
+            return lines[:index]
+    return lines
 
 
 def _is_chrome(line: str, rules: BoilerplateRules) -> bool:
@@ -356,7 +380,9 @@ def _is_caption(line: str, rules: BoilerplateRules) -> bool:
 
 
 def _is_byline(line: str, rules: BoilerplateRules) -> bool:
-    """A short run of capitalised words without sentence punctuation: "Phương Hà", "Hồng Thái - Văn Tú"."""
+    """A short run of capitalised words without sentence punctuation: "Phương Hà", "Hồng Thái - Văn Tú",
+    "Hà Thu (tổng hợp)" (a short note in brackets may follow the name)."""
+    line = rules.byline_note.sub("", line)
     words = [word for word in _BYLINE_PARTS.split(line) if word]
     if not words or len(words) > rules.byline_max_words or _NOT_A_BYLINE.search(line):
         return False

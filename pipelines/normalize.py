@@ -139,21 +139,67 @@ def canonical_tones(text: str) -> str:
 # --- whitespace and invisible characters ------------------------------------------------------
 
 # regex substitutions: a character class scan is much faster than str.translate with a dict
+# C0 controls but tab, newline and carriage return, DEL, lone surrogates and the noncharacters
+# U+FFFE/U+FFFF: lxml refuses a string holding any of them ("All strings must be XML
+# compatible"), and none of them is text. Form feed and vertical tab are whitespace to HTML
+# and to str.split, so they become a space and the words on either side stay apart.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_CONTROL_SPACES = frozenset("\x0b\x0c")
+# explicit bidirectional embeddings, overrides and isolates: in a one-line label (a title, an
+# author) they only serve to make the text read differently from what it is (U+202E turns
+# "gpj.exe" around); the implicit marks LRM/RLM are harmless and kept
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+MAX_TITLE_CHARS = 500  # a headline is one sentence, far shorter; Atom entries and mail subjects need a bound
+_ELLIPSIS = "…"
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _ODD_SPACES = re.compile("[\t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\u0085]")
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 
 
+def strip_controls(text: str) -> str:
+    """``text`` without the characters no XML parser, database column or reader wants.
+
+    Applied to a page as soon as it is decoded (before lxml parses it) and to every text
+    that reaches the pipeline, so one stray form feed costs a space, not the article.
+    """
+    return _CONTROLS.sub(_control_replacement, text)
+
+
+def _control_replacement(match: re.Match[str]) -> str:
+    return " " if match.group() in _CONTROL_SPACES else ""
+
+
+def clean_label(text: str) -> str:
+    """A one-line label (title, author, section) without control or bidirectional control characters."""
+    return _BIDI_CONTROLS.sub("", strip_controls(text))
+
+
+def cap_title(title: str, limit: int = MAX_TITLE_CHARS) -> tuple[str, bool]:
+    """``title`` cut to at most ``limit`` characters (at a word boundary, ending in "…"), and whether it was cut.
+
+    A page can put megabytes in its ``<title>``; the title travels into tables, Atom
+    entries and alert subjects, which must stay readable and small.
+    """
+    if len(title) <= limit:
+        return title, False
+    head = title[: limit - len(_ELLIPSIS)]
+    space = head.rfind(" ")
+    if space >= limit // 2:
+        head = head[:space]
+    return head.rstrip() + _ELLIPSIS, True
+
+
 def normalize_text(text: str) -> str:
     """One canonical spelling of the same text, whatever site or editor produced it.
 
-    NFC, canonical tone placement, HTML entities left in the text decoded, zero-width
-    characters dropped, odd spaces made plain, spaces folded; lines are kept, and runs of
-    blank lines become one blank line so paragraph breaks stay "\\n\\n".
+    NFC, canonical tone placement, HTML entities left in the text decoded, control and
+    zero-width characters dropped, odd spaces made plain, spaces folded; lines are kept, and
+    runs of blank lines become one blank line so paragraph breaks stay "\\n\\n".
     """
     if "&" in text:
         text = _ENTITY.sub(lambda match: html.unescape(match.group()), text)
+    text = strip_controls(text)  # after the entities: "&#12;" is a form feed too
     text = _LINE_BREAKS.sub("\n", _ODD_SPACES.sub(" ", _INVISIBLE.sub("", text)))
     # One pass over the lines places the tone marks and folds the spaces together: the regex
     # passes it replaces (" {2,}", " *\n *", "\n{3,}") each cost as much as this on Vietnamese text.

@@ -29,6 +29,7 @@ _TIME = re.compile(
     r"(?<![\d/.])(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})(?:\s*(?::|phút)\s*(\d{2}))?(?!\d)\s*(am|pm|sa|ch)?",
     re.IGNORECASE,
 )
+_SPACED_ZONE = re.compile(r"\s+(?=(?:Z|[+-]\d{2}:?\d{2})$)")
 _ZONE = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 
 
@@ -44,8 +45,10 @@ def _sane(value: datetime | None) -> datetime | None:
 
 def _parse_machine(text: str) -> datetime | None:
     if _ISO.match(text):
+        # "2026-03-07T08:52:11.000 +07:00" (vietnamnet's JSON-LD): the offset is glued back on
+        iso = _SPACED_ZONE.sub("", text.strip()).replace(" ", "T", 1)
         try:
-            return _sane(dateutil_parser.isoparse(text.strip().replace(" ", "T", 1)))
+            return _sane(dateutil_parser.isoparse(iso))
         except (ValueError, OverflowError):
             return None
     compact = _COMPACT.match(text)

@@ -8,6 +8,7 @@ before anything inferred from layout.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -126,8 +127,24 @@ def _first_str(value: Any) -> str | None:
     return None
 
 
+def _unescaped(value: Any) -> Any:
+    """JSON-LD with its string values' HTML entities decoded, at any depth.
+
+    A ``<script>`` holds raw text, so an entity in it is never decoded by the HTML parser;
+    CMSs that HTML-escape before embedding (tuoitre writes ``"Chi&amp;#7871;n s&amp;#7921;"``)
+    would otherwise leave entities in titles, authors and the article body.
+    """
+    if isinstance(value, str):
+        return html.unescape(value) if "&" in value else value
+    if isinstance(value, list):
+        return [_unescaped(entry) for entry in value]
+    if isinstance(value, dict):
+        return {key: _unescaped(entry) for key, entry in value.items()}
+    return value
+
+
 def jsonld_article(root: HtmlElement) -> dict[str, Any] | None:
-    """The first Article-like JSON-LD object on the page (lists and @graph searched)."""
+    """The first Article-like JSON-LD object on the page (lists and @graph searched), entities decoded."""
     for script in root.iterfind(".//script[@type='application/ld+json']"):
         try:
             data = json.loads(script.text or "", strict=False)
@@ -135,7 +152,7 @@ def jsonld_article(root: HtmlElement) -> dict[str, Any] | None:
             continue
         for node in _json_nodes(data):
             if _types(node) & ARTICLE_TYPES:
-                return node
+                return _unescaped(node)
     return None
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 
-from qpan.crawler.harvest.dates import from_struct
+from qpan.crawler.harvest.dates import from_numeric, from_struct, numeric_month_first
 
 _FEED_ROOTS = (b"<rss", b"<feed", b"<rdf:rdf", b"<rdf")
 
@@ -33,15 +34,31 @@ def looks_like_feed(body: bytes) -> bool:
 
 
 def feed_entries(body: bytes, base_url: str) -> list[Entry]:
-    """The article links of a feed, newest dates from ``published`` then ``updated``."""
+    """The article links of a feed, newest dates from ``published`` then ``updated``.
+
+    feedparser reads RFC 822 and ISO 8601 dates; numeric ones it leaves unparsed
+    ("9/5/2026 1:30:00 PM") are read here, month or day first as the whole feed shows.
+    """
     parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    written = [_own(entry, "published") or _own(entry, "updated") or "" for entry in parsed.entries]
+    month_first: bool | None = None
     entries = []
-    for entry in parsed.entries:
+    for entry, text in zip(parsed.entries, written, strict=True):
         link = entry.get("link") or next(
             (ln.get("href") for ln in entry.get("links", []) if ln.get("href")), None
         )
         if not link:
             continue
-        published = from_struct(entry.get("published_parsed") or entry.get("updated_parsed"))
+        published = from_struct(_own(entry, "published_parsed") or _own(entry, "updated_parsed"))
+        if published is None and text:
+            if month_first is None:
+                month_first = numeric_month_first(written)
+            published = from_numeric(text, month_first)
         entries.append(Entry(urljoin(base_url, link.strip()), published))
     return entries
+
+
+def _own(entry: dict[str, Any], key: str) -> Any:
+    """The entry's own value: feedparser's ``get`` maps a missing "updated" to "published", with a
+    deprecation warning per entry, and the two are read separately here anyway."""
+    return dict.get(entry, key)

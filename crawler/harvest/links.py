@@ -12,7 +12,8 @@ from qpan.pipelines.normalize import fold
 
 # What a Vietnamese news article URL usually ends with when the registry gives no
 # pattern: a numeric id of 5+ digits, optionally with a prefix letter and an extension.
-DEFAULT_ARTICLE_PATTERN = re.compile(r"[-_/](?:[a-z]+)?\d{5,}(?:\.[a-z]{2,5})?/?$")
+# A "tag" prefix is a topic page, not an article (vietnamnet's "/gia-vang-tag1464285….html").
+DEFAULT_ARTICLE_PATTERN = re.compile(r"[-_/](?!tag)(?:[a-z]+)?\d{5,}(?:\.[a-z]{2,5})?/?$")
 _NEXT_WORDS = {"sau", "trang sau", "tiep", "tiep theo", "xem tiep", "next", "»", "›", ">", ">>"}
 _PAGE_NUMBER = re.compile(r"(?P<pre>(?:[?&](?:page|p|trang)=|/(?:page|trang)[-/]?|-p))(?P<n>\d+)")
 _FEED_HREF = re.compile(r"(?:\.rss|/rss/[^?#]+|\.atom|/feed/?)$", re.IGNORECASE)
