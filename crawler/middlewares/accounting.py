@@ -25,7 +25,7 @@ from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from qpan.crawler import meta
-from qpan.stats import stat_key
+from qpan.stats import record_error, stat_key
 
 _ROBOTS_LOGGER = "scrapy.downloadermiddlewares.robotstxt"
 
@@ -71,10 +71,6 @@ class SourceAccounting:
             robots_logger.addFilter(_QuietRobotsErrors())
         return cls(crawler.stats)
 
-    def record_error(self, source: str, text: str) -> None:
-        self.stats.inc_value(stat_key(source, "errors"))
-        self.stats.set_value(stat_key(source, "error_text"), text)
-
     def process_response(self, request: Request, response: Response) -> Response:
         name = request.meta.get(meta.SOURCE)
         if name is None:
@@ -82,7 +78,7 @@ class SourceAccounting:
         if response.status >= 400:
             if request.meta.get(meta.PROBE):
                 return response
-            self.record_error(name, f"HTTP {response.status} for {response.url}")
+            record_error(self.stats, name, f"HTTP {response.status} for {response.url}")
             return response
         self.stats.set_value(stat_key(name, "reached"), 1)
         if request.meta.get(meta.KIND) == meta.ARTICLE:
@@ -93,4 +89,4 @@ class SourceAccounting:
         name = request.meta.get(meta.SOURCE)
         if name is None or request.meta.get(meta.PROBE) or isinstance(exception, IgnoreRequest):
             return
-        self.record_error(name, f"{describe_failure(exception)} for {request.url}")
+        record_error(self.stats, name, f"{describe_failure(exception)} for {request.url}")

@@ -9,6 +9,9 @@ only sees exact URLs, not ``?utm_source=`` or ``m.`` variants).
 It also writes ``seen_urls``: pages the pipeline dropped (not an article, empty...), article
 links that answered "gone" (404, 410), and links that redirected to an article page, so none
 is fetched again on the next run. Server errors (5xx) are not remembered: they are retried.
+
+The lookups run on the crawl's lookup thread and the writes on its serial thread
+(``storage.worker``): the reactor never waits for the database.
 """
 
 from __future__ import annotations
@@ -29,21 +32,23 @@ from qpan.storage.crawler import crawler_database
 from qpan.storage.db import Database
 from qpan.storage.models import Article, SeenUrl, utcnow
 from qpan.storage.upsert import upsert
+from qpan.storage.worker import DatabaseWorker, crawler_worker
 
 BATCH_SIZE = 500
 GONE = {404, 410}
 
 
 class SeenUrlFilter:
-    def __init__(self, database: Database, stats: StatsCollector) -> None:
+    def __init__(self, database: Database, stats: StatsCollector, worker: DatabaseWorker) -> None:
         self.database = database
         self.stats = stats
+        self.worker = worker
         self.requested: set[str] = set()
         self.outcomes: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SeenUrlFilter:
-        middleware = cls(crawler_database(crawler), crawler.stats)
+        middleware = cls(crawler_database(crawler), crawler.stats, crawler_worker(crawler))
         crawler.signals.connect(middleware.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(middleware.response_received, signal=signals.response_received)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -53,16 +58,19 @@ class SeenUrlFilter:
         """Record ``url`` as seen (written in batches, and at the end of the crawl)."""
         self.outcomes[canonicalize_url(url)] = outcome
         if len(self.outcomes) >= BATCH_SIZE:
-            self.flush()
+            self.worker.submit(self.write, self.take())
 
-    def flush(self) -> None:
-        if not self.outcomes:
+    def take(self) -> dict[str, str]:
+        outcomes, self.outcomes = self.outcomes, {}
+        return outcomes
+
+    def write(self, outcomes: dict[str, str]) -> None:
+        if not outcomes:
             return
         now = utcnow()
-        rows = [{"canonical_url": url, "outcome": outcome, "seen_at": now} for url, outcome in self.outcomes.items()]
+        rows = [{"canonical_url": url, "outcome": outcome, "seen_at": now} for url, outcome in outcomes.items()]
         with self.database.session() as session:
             upsert(session, SeenUrl, rows, key="canonical_url")
-        self.outcomes.clear()
 
     def item_dropped(self, item: Any, response: Response, exception: BaseException, spider: Spider) -> None:
         outcome = getattr(exception, "category", "dropped")
@@ -73,8 +81,8 @@ class SeenUrlFilter:
         if response.status in GONE and request.meta.get(meta.KIND) == meta.ARTICLE:
             self.remember(request.url, f"http_{response.status}")
 
-    def spider_closed(self, spider: Spider) -> None:
-        self.flush()
+    async def spider_closed(self, spider: Spider) -> None:
+        await self.worker.serial(self.write, self.take())
 
     def process_spider_input(self, response: Response) -> None:
         """An article reached through redirects: its old links need not be followed again."""
@@ -92,10 +100,10 @@ class SeenUrlFilter:
             seen = session.scalars(select(SeenUrl.canonical_url).where(SeenUrl.canonical_url.in_(wanted)))
             return {*stored, *seen}
 
-    def filter(self, requests: list[Request]) -> list[Request]:
+    async def filter(self, requests: list[Request]) -> list[Request]:
         """The requests still worth downloading, in their original order."""
         keyed = [(canonicalize_url(request.url), request) for request in requests]
-        known = self.known(key for key, _ in keyed if key not in self.requested)
+        known = await self.worker.lookup(self.known, [key for key, _ in keyed if key not in self.requested])
         kept = []
         for key, request in keyed:
             if key in known or key in self.requested:
@@ -113,10 +121,10 @@ class SeenUrlFilter:
             if isinstance(entry, Request) and entry.meta.get(meta.KIND) == meta.ARTICLE:
                 batch.append(entry)
                 if len(batch) >= BATCH_SIZE:
-                    for request in self.filter(batch):
+                    for request in await self.filter(batch):
                         yield request
                     batch = []
             else:
                 yield entry
-        for request in self.filter(batch):
+        for request in await self.filter(batch):
             yield request
