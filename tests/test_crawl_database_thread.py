@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from qpan.demo import LocalWeb
 from qpan.storage.db import Database
 from qpan.storage.models import CrawlRun

@@ -123,7 +123,10 @@ class ArticleBatch:
         try:
             stored = self._write(items)
         except SQLAlchemyError as exc:
-            logger.warning("storing a batch of %d articles failed (%s); storing them one by one", len(items), exc)
+            logger.warning(
+                "storing a batch of %d articles failed (%s); storing them one by one",
+                len(items), describe_database_error(exc),
+            )
             stored = []
             for item in items:
                 try:
@@ -152,9 +155,11 @@ class ArticleBatch:
 
     def _failed(self, item: Any, exc: SQLAlchemyError) -> None:
         """An article that could not be stored (a full disk, a broken row) fails the run."""
-        logger.error("could not store %s: %s", item.get("canonical_url"), exc)
         text = describe_database_error(exc)
         self.not_stored += 1
+        # one ERROR line for the first; the count and that error end up on the run and its sources
+        level = logging.ERROR if self.not_stored == 1 else logging.INFO
+        logger.log(level, "could not store %s: %s", item.get("canonical_url"), text)
         if self.stats is not None:
             record_not_stored(self.stats, item.get("source"), text, first=self.not_stored == 1)
 
