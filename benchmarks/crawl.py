@@ -13,6 +13,9 @@ Prints pages/s of each and the ratio qpan / bare (target: at least 0.5).
 
 Last runs (2 shared cores): 0.39, 0.40, 0.40 (bare 123-139 pages/s, qpan 44-55 pages/s); on an
 otherwise idle machine 0.38 (bare 185.7, qpan 70.0 pages/s).
+Database work moved off the reactor (storage/worker.py), before and after on the same loaded
+machine (load average 9-13 on 2 cores), alternating: before 23.7 and 26.9 pages/s (ratio 0.30,
+0.31), after 29.2 and 27.6 pages/s (ratio 0.41, 0.41).
 Under cProfile, extraction and the clean stage are about a fifth of the crawl process's CPU
 time (18-23 ms wall per page here); much of the rest is Scrapy's item scheduling (with the
 default CONCURRENT_ITEMS of 100, every response starts 100 asyncio worker tasks for its one

@@ -49,8 +49,8 @@ class StoredArticle:
 
 
 class ArticleBatch:
-    """See the module docstring; ``stats`` receives ``qpan/source/<name>/new``, the errors of
-    articles not stored and the run's ``NOT_STORED`` count."""
+    """See the module docstring; ``stats`` receives ``qpan/source/<name>/new`` and, for an
+    article not stored, its source's error and ``dropped/not_stored``."""
 
     def __init__(
         self,
