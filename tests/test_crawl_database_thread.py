@@ -9,6 +9,7 @@ ran on the reactor thread and froze every download for up to the 30 s busy timeo
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +23,6 @@ from qpan.demo import LocalWeb
 from qpan.storage.db import Database
 from qpan.storage.models import CrawlRun
 from tests.conftest import write_config
-from tests.support.cli import qpan_process
 from tests.test_crawler_e2e import STORED, article_paths, requested_paths, stored_articles
 
 pytestmark = pytest.mark.slow
@@ -66,9 +66,11 @@ def new_run(database_url: str) -> int:
     return run_id
 
 
-def test_downloads_go_on_while_another_connection_holds_the_write_lock(tmp_path: Path, fixture_web: LocalWeb) -> None:
+def test_downloads_go_on_while_another_connection_holds_the_write_lock(
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
+) -> None:
     config = write_config(tmp_path, fixture_web)
-    assert qpan_process(config, "init").returncode == 0
+    shutil.copyfile(initialised_database, tmp_path / "qpan.db")
     for article_id in COPY_IDS:
         fixture_web.add_article("tinbiengioi", {**COPY, "id": article_id})
         # the copies come after other articles, whose write is then waiting for the lock

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import pytest
 
 from qpan.demo import LocalWeb
 from tests.conftest import write_config
-from tests.support.cli import qpan_process, run_qpan
+from tests.support.cli import run_qpan
 from tests.support.receivers import webhook_server
 
 pytestmark = pytest.mark.slow
@@ -61,14 +62,14 @@ def stored_rows(config: Path) -> set[tuple[str, ...]]:
 
 
 def test_articles_not_stored_fail_the_run(
-    tmp_path: Path, fixture_web: LocalWeb, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(FULL_DISK, encoding="utf-8")
     with webhook_server() as hook:
         config = write_config(tmp_path, fixture_web, alerts={"urls": [hook.url]})
-        assert qpan_process(config, "init").returncode == 0
+        shutil.copyfile(initialised_database, tmp_path / "qpan.db")
         before = stored_rows(config)
         result = crawl_on_full_disk(config, hooks, "--source", "tinbiengioi", "--source", "baodiaphuong")
         alerts = list(hook.payloads)

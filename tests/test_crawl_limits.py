@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import urllib.request
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def fetch(url: str) -> bytes:
 
 
 def test_each_limit_is_the_error_of_its_source(
-    tmp_path: Path, fixture_web: LocalWeb, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     base = {site: fixture_web.url(site) for site in fixture_web.sites}
     sources = fixture_web.sources()
@@ -81,7 +82,7 @@ def test_each_limit_is_the_error_of_its_source(
         headers={"Content-Type": "application/atom+xml"},
     )
     config = write_config(tmp_path, fixture_web, crawl={"max_page_bytes": LIMIT}, sources=sources)
-    assert qpan_process(config, "init").returncode == 0
+    shutil.copyfile(initialised_database, tmp_path / "qpan.db")
 
     result = qpan_process(config, "crawl", "--quiet")
 
