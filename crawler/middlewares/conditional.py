@@ -9,6 +9,7 @@ The lookup runs on the crawl's lookup thread and the write on its serial thread
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy import Request, signals
@@ -16,14 +17,17 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.spiders import Spider
 from scrapy.statscollectors import StatsCollector
+from sqlalchemy.exc import SQLAlchemyError
 
 from qpan.crawler import meta
 from qpan.stats import stat_key
 from qpan.storage.crawler import crawler_database
-from qpan.storage.db import Database
+from qpan.storage.db import Database, describe_database_error
 from qpan.storage.models import HttpCache, utcnow
 from qpan.storage.upsert import upsert
 from qpan.storage.worker import DatabaseWorker, crawler_worker
+
+logger = logging.getLogger(__name__)
 
 
 def _original_url(request: Request) -> str:
@@ -85,7 +89,10 @@ class ConditionalRequests:
             for url, (etag, modified) in self.pending.items()
         ]
         self.pending = {}
-        await self.worker.serial(self.write, rows)
+        try:
+            await self.worker.serial(self.write, rows)
+        except SQLAlchemyError as exc:  # a full disk: these feeds are read in full next run
+            logger.warning("feed validators not recorded: %s", describe_database_error(exc))
 
     def write(self, rows: list[dict[str, Any]]) -> None:
         with self.database.session() as session:

@@ -16,6 +16,7 @@ The lookups run on the crawl's lookup thread and the writes on its serial thread
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -24,15 +25,18 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from qpan.crawler import meta
 from qpan.crawler.urls import canonicalize_url
 from qpan.stats import stat_key
 from qpan.storage.crawler import crawler_database
-from qpan.storage.db import Database
+from qpan.storage.db import Database, describe_database_error
 from qpan.storage.models import Article, SeenUrl, utcnow
 from qpan.storage.upsert import upsert
 from qpan.storage.worker import DatabaseWorker, crawler_worker
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 GONE = {404, 410}
@@ -82,7 +86,10 @@ class SeenUrlFilter:
             self.remember(request.url, f"http_{response.status}")
 
     async def spider_closed(self, spider: Spider) -> None:
-        await self.worker.serial(self.write, self.take())
+        try:
+            await self.worker.serial(self.write, self.take())
+        except SQLAlchemyError as exc:  # a full disk: these pages are fetched again next run
+            logger.warning("seen URLs not recorded: %s", describe_database_error(exc))
 
     def process_spider_input(self, response: Response) -> None:
         """An article reached through redirects: its old links need not be followed again."""
