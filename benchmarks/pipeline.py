@@ -117,11 +117,11 @@ def bench_pipeline(directory: Path, count: int) -> None:
             chain.process(item)
         for item in items[50:]:
             total = 0.0
-            for stage in chain.stages:
+            for name, step in chain.steps:
                 start = time.perf_counter()
-                item = stage.process_item(item)
+                item = step(item)
                 elapsed = (time.perf_counter() - start) * 1000
-                stage_times.setdefault(type(stage).__name__, []).append(elapsed)
+                stage_times.setdefault(name, []).append(elapsed)
                 total += elapsed
             totals.append(total)
         totals.append(timed(chain.close))

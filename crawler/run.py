@@ -5,6 +5,10 @@
 (the scheduler starts a fresh process per run). SIGINT/SIGTERM go to Scrapy's own
 graceful shutdown: requests in flight finish, what was stored stays stored, and the
 run is marked ``interrupted``.
+
+The outcome is judged from the crawl's own stats, not from what it managed to write: on a
+full disk the figures may not reach the database, yet the run must still end ``failed``
+with exit code 1 when an article could not be stored.
 """
 
 from __future__ import annotations
@@ -15,16 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
-from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from qpan.config import Config
 from qpan.crawler.registry import select_sources
 from qpan.crawler.settings import build_settings
 from qpan.crawler.spiders.news import NewsSpider
-from qpan.crawler.summary import SourceFigures, run_status
-from qpan.storage.db import Database
+from qpan.crawler.summary import SourceFigures, figures_from_stats, not_stored_error, run_status
+from qpan.storage.db import Database, describe_database_error
 from qpan.storage.migrate import require_current_schema
-from qpan.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
+from qpan.storage.models import CrawlRun, SourceHealth, utcnow
 from qpan.storage.runs import mark_dead_runs
 
 EXIT_INTERRUPTED = 130
@@ -45,27 +49,27 @@ class RunResult:
         return 0 if self.status == "ok" else 1
 
 
-def _run_spider(settings: dict[str, Any], **spider_args: Any) -> str | None:
-    """Run the news spider to the end; returns Scrapy's finish reason (None if it never ran)."""
+def _run_spider(settings: dict[str, Any], **spider_args: Any) -> dict[str, Any]:
+    """Run the news spider to the end; returns its stats, with Scrapy's ``finish_reason``
+    (empty if it never ran)."""
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, **spider_args)
     process.start()
-    return crawler.stats.get_value("finish_reason") if crawler.stats else None
+    return crawler.stats.get_stats() if crawler.stats else {}
 
 
-def _figures(database: Database, run_id: int) -> list[SourceFigures]:
-    with database.session() as session:
-        rows = session.scalars(select(RunSource).where(RunSource.run_id == run_id).order_by(RunSource.source))
-        return [
-            SourceFigures(
-                source=row.source, fetched=row.fetched, extracted=row.extracted, relevant=row.relevant,
-                new=row.new, duplicates=row.duplicates, errors=row.errors, skipped_seen=row.skipped_seen,
-                not_modified=row.not_modified, dropped=dict(row.dropped or {}),
-                reached=row.reached, error_text=row.error_text,
-            )
-            for row in rows
-        ]
+def _record_outcome(database: Database, run_id: int, status: str, error: str | None) -> str | None:
+    """Close the run row; returns why it could not be written (then the run stays ``running``
+    until the next crawl on this host marks it ``died``)."""
+    try:
+        with database.session() as session:
+            row = session.get(CrawlRun, run_id)
+            if row is not None:
+                row.status, row.finished_at, row.error = status, utcnow(), error
+    except SQLAlchemyError as exc:
+        return f"the run's outcome could not be recorded: {describe_database_error(exc)}"
+    return None
 
 
 def run_crawl(
@@ -90,21 +94,22 @@ def run_crawl(
         run_id = run.id
     settings["QPAN_RUN_ID"] = run_id
     error = None
+    stats: dict[str, Any] = {}
     try:
-        reason = _run_spider(settings)
+        stats = _run_spider(settings)
     except Exception as exc:  # recorded on the run row, then re-raised for the caller
-        reason, error = None, f"{type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        figures = _figures(database, run_id)
+        reason = stats.get("finish_reason")
+        figures = figures_from_stats(stats, sorted(source.name for source in selected)) if reason else []
         status = run_status(figures, reason) if reason else "failed"
+        error = error or not_stored_error(figures, stats)
         if reason is None and error is None:
             error = "the crawl did not start (see the log above)"
-        with database.session() as session:
-            row = session.get(CrawlRun, run_id)
-            if row is not None:
-                row.status, row.finished_at, row.error = status, utcnow(), error
+        unrecorded = _record_outcome(database, run_id, status, error)
         database.dispose()
+    error = "; ".join(filter(None, [error, unrecorded])) or None
     return RunResult(run_id=run_id, status=status, sources=figures, error=error)
 
 

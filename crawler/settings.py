@@ -38,6 +38,9 @@ DOWNLOADER_MIDDLEWARES = {
 
 SPIDER_MIDDLEWARES = {
     "qpan.crawler.middlewares.seen.SeenUrlFilter": 550,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "qpan.crawler.middlewares.accounting.SourceDepthLimit": 900,
+    "qpan.crawler.middlewares.accounting.CallbackErrors": 950,
 }
 
 EXTENSIONS = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from qpan.stats import stat_key
+from qpan.stats import FIRST_STORE_ERROR, NOT_STORED, stat_key
 
 _STOPPED = {"shutdown": "interrupted", "closespider_timeout": "timed_out"}
 COUNTS = ("fetched", "extracted", "relevant", "new", "duplicates", "errors", "skipped_seen", "not_modified")
@@ -56,8 +56,16 @@ def figures_from_stats(stats: dict[str, Any], sources: list[str]) -> list[Source
     return figures
 
 
+def not_stored(figures: list[SourceFigures]) -> int:
+    return sum(figure.dropped.get(NOT_STORED, 0) for figure in figures)
+
+
 def run_status(figures: list[SourceFigures], reason: str) -> str:
-    """ok: every source reached; partial: some; failed: none; interrupted/timed_out: stopped early."""
+    """ok: every source reached; partial: some; failed: none, or an article could not be stored
+    (whatever else went well: its loss must not pass for success); interrupted/timed_out:
+    stopped early."""
+    if not_stored(figures):
+        return "failed"
     if reason != "finished":
         return _STOPPED.get(reason, "failed")
     if not figures:
@@ -66,3 +74,11 @@ def run_status(figures: list[SourceFigures], reason: str) -> str:
     if reached == len(figures):
         return "ok"
     return "partial" if reached else "failed"
+
+
+def not_stored_error(figures: list[SourceFigures], stats: dict[str, Any]) -> str | None:
+    """The run's error line when articles could not be stored: how many, and the first error."""
+    count = not_stored(figures)
+    if not count:
+        return None
+    return f"{count} article(s) could not be stored; first error: {stats.get(FIRST_STORE_ERROR)}"

@@ -8,6 +8,7 @@ exactly like a crawled article and crawled republications find it as their origi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -45,17 +46,20 @@ class Chain:
     def __init__(self, config: Config, database: Database | None = None, run_id: int | None = None) -> None:
         self.stats = MemoryStats()
         self.batch: ArticleBatch | None = None
-        self.stages: list[Any] = [
-            CleanStage(max_text_chars=config.crawl.max_text_chars, stats=self.stats),
-            RelevanceStage(ThemeProfile.load(config.topic), self.stats),
+        clean = CleanStage(max_text_chars=config.crawl.max_text_chars, stats=self.stats)
+        relevance = RelevanceStage(ThemeProfile.load(config.topic), self.stats)
+        # (name, step): the stages' synchronous entry points, run inline on this thread
+        self.steps: list[tuple[str, Callable[[Any], Any]]] = [
+            ("clean", clean.process_item), ("relevance", relevance.process_item)
         ]
         if database is not None:
             self.batch = ArticleBatch(database, run_id=run_id, stats=self.stats)
-            self.stages += [DedupStage(database, self.batch, self.stats), StoreStage(self.batch)]
+            dedup, store = DedupStage(database, self.batch, self.stats), StoreStage(self.batch)
+            self.steps += [("dedup", dedup.process), ("store", store.process)]
 
     def process(self, item: Any) -> Any:
-        for stage in self.stages:
-            item = stage.process_item(item)
+        for _, step in self.steps:
+            item = step(item)
         return item
 
     @property

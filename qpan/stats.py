@@ -28,6 +28,27 @@ def stat_key(source: str | None, name: str) -> str:
     return f"qpan/source/{source}/{name}"
 
 
+NOT_STORED = "not_stored"  # the drop reason of an article that could not be stored
+FIRST_STORE_ERROR = "qpan/first_store_error"  # the run's first such error, one line
+
+
+def record_error(stats: Stats, source: str | None, text: str) -> None:
+    """One error of a source: counted, and its one-line text kept for ``qpan sources`` and
+    ``qpan runs`` (the latest wins). Every stage that gives up on something of a source — a failed
+    download, a limit that stopped a sitemap or feed, an article not stored — reports it here."""
+    stats.inc_value(stat_key(source, "errors"))
+    stats.set_value(stat_key(source, "error_text"), text)
+
+
+def record_not_stored(stats: Stats, source: str | None, text: str, *, first: bool) -> None:
+    """An article that could not be stored: an error of its source, counted among its drops as
+    ``not_stored``, which fails the run (``first`` keeps the run's first error text)."""
+    record_error(stats, source, f"article not stored: {text}")
+    stats.inc_value(stat_key(source, f"dropped/{NOT_STORED}"))
+    if first:
+        stats.set_value(FIRST_STORE_ERROR, text)
+
+
 def yielded_articles(figures: PointedFigures) -> bool:
     """Did the source point at any article, new or already known, or say its feeds were unchanged?
 

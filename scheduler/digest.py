@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from qpan.stats import NOT_STORED
 from qpan.timezone import VIETNAM
 
 MAX_ITEMS_PER_DIGEST = 25
@@ -117,7 +118,7 @@ def article_message(delivery_id: int, entry: dict[str, Any], fmt: str) -> Messag
 
 
 def health_text(entry: dict[str, Any]) -> tuple[str, str]:
-    """Title and plain sentence of a source-health alert (payload written by health_alerts or canary)."""
+    """Title and plain sentence of a source-health alert (payload written by health_alerts or the canary)."""
     source = entry["source"]
     if entry["state"] == "check_broken":
         return (
@@ -130,6 +131,11 @@ def health_text(entry: dict[str, Any]) -> tuple[str, str]:
             f"The live check found source {source} {entry['verdict']} again: {entry['reason']}.",
         )
     runs = entry["runs"]
+    if entry["state"] == NOT_STORED:
+        return (
+            f"qpan: {entry['count']} article(s) of {source} not stored",
+            f"Run {entry['run_id']} could not store {entry['count']} article(s) of source {source}: {entry['error']}.",
+        )
     if entry["state"] == "recovered":
         return f"qpan: source {source} recovered", f"Source {source} yields articles again."
     reason = f"unreachable ({entry['error']})" if entry.get("error") else "reached, but yielded no article"

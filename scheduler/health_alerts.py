@@ -5,6 +5,10 @@ already known (``RunSource.yielded_articles``): a source with nothing new is qui
 The streak is read from the ``run_sources`` history, so it is right whoever ran the crawls;
 ``SourceHealth.alert_state`` (``ok`` | ``alerted``) remembers what was announced, which is
 what keeps a source that stays down from raising an alert every run.
+
+Articles that could not be stored (a full disk) are lost to every later run, so they are
+announced at once, in the run they happened, without waiting for a streak: one alert per
+source and run, naming the count and the error.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qpan.scheduler.outbox import delivery_row, insert_ignoring_duplicates
+from qpan.stats import NOT_STORED
 from qpan.storage.models import RunSource, SourceHealth
 
 OK, ALERTED = "ok", "alerted"
@@ -42,11 +47,24 @@ def _payload(source: str, state: str, runs: int, latest: RunSource) -> dict[str,
     return {"source": source, "state": state, "runs": runs, "error": error, "run_id": latest.run_id}
 
 
+def _not_stored_payload(figures: RunSource, count: int) -> dict[str, Any]:
+    return {
+        "source": figures.source, "state": NOT_STORED, "runs": 1, "count": count,
+        "error": figures.error_text, "run_id": figures.run_id,
+    }
+
+
 def enqueue_health(session: Session, channel_ids: Iterable[str], run_id: int, after_runs: int, now: datetime) -> int:
-    """Check every source of run ``run_id``; queue a down or recovered alert where the state flips."""
+    """Check every source of run ``run_id``; queue a down or recovered alert where the state flips,
+    and a not-stored alert for a source whose articles could not be stored."""
     channel_ids = list(channel_ids)
     rows = []
     for figures in session.scalars(select(RunSource).where(RunSource.run_id == run_id)):
+        lost = (figures.dropped or {}).get(NOT_STORED, 0)
+        if lost:
+            key = f"health:{figures.source}:{NOT_STORED}:{run_id}"
+            payload = _not_stored_payload(figures, lost)
+            rows += [delivery_row("health", key, channel, payload, now, run_id=run_id) for channel in channel_ids]
         health = session.get(SourceHealth, figures.source)
         if health is None:
             health = SourceHealth(source=figures.source)

@@ -29,3 +29,16 @@ def write_config(tmp_path: Path, web: LocalWeb, **overrides: Any) -> Path:
     """
     database = f"sqlite:///{tmp_path / 'qpan.db'}"
     return _write_config(tmp_path / "qpan.toml", web, database, **overrides)
+
+
+@pytest.fixture(scope="session")
+def initialised_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``qpan init`` database (schema + seeds), made once per test process: copy it, never write it."""
+    from tests.support.cli import qpan_process
+
+    folder = tmp_path_factory.mktemp("initialised")
+    config = folder / "qpan.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{folder / "qpan.db"}"\n', encoding="utf-8")
+    result = qpan_process(config, "init")
+    assert result.returncode == 0, result.stderr
+    return folder / "qpan.db"

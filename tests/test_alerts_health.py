@@ -63,3 +63,21 @@ def test_a_quiet_source_in_an_incremental_crawl_is_not_bad(tmp_path: Path) -> No
         for figures in (known_only, unchanged, known_only, unchanged):
             dispatch_after_run(database, config, new_run(database, {"baoxyz": figures}))
     assert hook.payloads == []
+
+
+def test_articles_not_stored_alert_at_once_in_their_run(tmp_path: Path) -> None:
+    """Lost articles do not wait for a streak: one alert per source and run, with count and error."""
+    database = migrated_database(tmp_path)
+    full = {**GOOD, "errors": 3, "dropped": {"not_stored": 3},
+            "error_text": "article not stored: OperationalError: database or disk is full"}
+    with webhook_server() as hook:
+        config = alert_config([hook.url], health_after_runs=3)
+        run_id = new_run(database, {"baoxyz": full, "steady": GOOD})
+        dispatch_after_run(database, config, run_id)
+        dispatch_after_run(database, config, run_id)
+        assert len(hook.payloads) == 1
+        dispatch_after_run(database, config, new_run(database, {"baoxyz": full}))
+    first = hook.payloads[0]
+    assert "3 article(s) of baoxyz not stored" in first["title"]
+    assert f"Run {run_id} could not store 3" in first["message"] and "database or disk is full" in first["message"]
+    assert len(hook.payloads) == 2

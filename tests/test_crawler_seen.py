@@ -17,6 +17,7 @@ from qpan.crawler.middlewares.seen import SeenUrlFilter
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import SeenUrl
+from qpan.storage.worker import DatabaseWorker
 from tests.support.store import insert_article
 
 
@@ -35,7 +36,11 @@ def article(url: str) -> Request:
 def make_filter(database: Database) -> SeenUrlFilter:
     crawler = get_crawler()
     crawler.stats.open_spider()
-    return SeenUrlFilter(database, crawler.stats)
+    return SeenUrlFilter(database, crawler.stats, DatabaseWorker())
+
+
+def kept_urls(seen: SeenUrlFilter, requests: list[Request]) -> list[str]:
+    return [request.url for request in asyncio.run(seen.filter(requests))]
 
 
 def test_stored_and_seen_urls_are_not_requested_again(database: Database) -> None:
@@ -43,7 +48,8 @@ def test_stored_and_seen_urls_are_not_requested_again(database: Database) -> Non
     with database.session() as session:
         session.add(SeenUrl(canonical_url="http://s.vn/b-2.html", outcome="not_article"))
     seen = make_filter(database)
-    kept = seen.filter(
+    kept = kept_urls(
+        seen,
         [
             article("http://s.vn/a-1.html?utm_source=facebook"),
             article("http://m.s.vn/b-2.html"),
@@ -52,9 +58,9 @@ def test_stored_and_seen_urls_are_not_requested_again(database: Database) -> Non
             article("http://s.vn/d-4.html"),
         ]
     )
-    assert [request.url for request in kept] == ["http://s.vn/c-3.html#comments", "http://s.vn/d-4.html"]
+    assert kept == ["http://s.vn/c-3.html#comments", "http://s.vn/d-4.html"]
     assert seen.stats.get_value("qpan/source/s/skipped_seen") == 3
-    assert [request.url for request in seen.filter([article("http://s.vn/d-4.html/")])] == []
+    assert kept_urls(seen, [article("http://s.vn/d-4.html/")]) == []
 
 
 def test_one_query_per_table_for_a_page_of_links(database: Database) -> None:
@@ -88,9 +94,9 @@ def test_dropped_pages_and_redirecting_links_are_remembered(database: Database) 
     request = article("http://s.vn/bai-moi-5.html")
     request.meta["redirect_urls"] = ["http://s.vn/tin-cu-5.html"]
     seen.process_spider_input(HtmlResponse("http://s.vn/bai-moi-5.html", body=b"<html></html>", request=request))
-    seen.spider_closed(None)  # type: ignore[arg-type]
+    asyncio.run(seen.spider_closed(None))  # type: ignore[arg-type]
     with database.session() as session:
         rows = {row.canonical_url: row.outcome for row in session.query(SeenUrl)}
     assert rows == {"http://s.vn/gioi-thieu.html": "not_article", "http://s.vn/tin-cu-5.html": "redirect"}
-    again = make_filter(database).filter([article("http://s.vn/tin-cu-5.html"), article("http://s.vn/gioi-thieu.html")])
+    again = kept_urls(make_filter(database), [article("http://s.vn/tin-cu-5.html"), article("http://s.vn/gioi-thieu.html")])
     assert again == []

@@ -34,8 +34,8 @@ def run(database: Database, items: Iterable[ArticleItem], stats: MemoryStats | N
     batch = ArticleBatch(database, stats=stats)
     dedup, store = DedupStage(database, batch, stats), StoreStage(batch)
     for item in items:
-        store.process_item(dedup.process_item(item))
-    store.close_spider()
+        store.process(dedup.process(item))
+    store.close()
 
 
 def seed_items() -> list[ArticleItem]:

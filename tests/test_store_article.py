@@ -40,14 +40,14 @@ def matches(database: Database, words: str) -> int:
 def test_same_canonical_url_updates_the_article(database: Database) -> None:
     stats = MemoryStats()
     dedup, store = stages(database, stats)
-    store.process_item(dedup.process_item(article_item(TEXTS[0], URL, source="bao", title="Bản đầu qxfirst")))
-    store.close_spider()
+    store.process(dedup.process(article_item(TEXTS[0], URL, source="bao", title="Bản đầu qxfirst")))
+    store.close()
     first = by_url(database, URL)
     with database.session() as session:
         first_bands = set(session.execute(select(DedupBand.band, DedupBand.key)).all())
 
-    store.process_item(dedup.process_item(article_item(TEXTS[1], URL, source="bao", title="Bản sửa qxsecond")))
-    store.close_spider()
+    store.process(dedup.process(article_item(TEXTS[1], URL, source="bao", title="Bản sửa qxsecond")))
+    store.close()
 
     assert count_rows(database) == {"articles": 1, "bands": 32, "search": 1}
     updated = by_url(database, URL)
@@ -66,7 +66,7 @@ def test_failure_midway_leaves_nothing_behind(database: Database, monkeypatch: p
 
     monkeypatch.setattr(articles.search, "index_article", broken_index)
     dedup, _ = stages(database)
-    item = dedup.process_item(article_item(TEXTS[0], URL))
+    item = dedup.process(article_item(TEXTS[0], URL))
     with pytest.raises(RuntimeError), database.session() as session:
         articles.store_article(session, item)  # the row and its bands were flushed before the failure
     assert count_rows(database) == {"articles": 0, "bands": 0, "search": 0}
@@ -75,29 +75,31 @@ def test_failure_midway_leaves_nothing_behind(database: Database, monkeypatch: p
 def test_a_bad_article_costs_only_itself(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     stats = MemoryStats()
     dedup, store = stages(database, stats)
-    items = [dedup.process_item(article_item(body, f"https://bao.example.vn/{n}.html", source="bao"))
+    items = [dedup.process(article_item(body, f"https://bao.example.vn/{n}.html", source="bao"))
              for n, body in enumerate(TEXTS[:3])]
     items[1]["band_keys"] = [(0, 1), (0, 1)]  # the same (article, band) twice: a primary-key violation
     for item in items:
-        store.process_item(item)
-    store.close_spider()
+        store.process(item)
+    store.close()
     assert count_rows(database) == {"articles": 2, "bands": 64, "search": 2}
     with pytest.raises(Exception, match="No row was found"):
         by_url(database, "https://bao.example.vn/1.html")
     assert stats.counts["qpan/source/bao/errors"] == 1
+    assert stats.counts["qpan/source/bao/dropped/not_stored"] == 1  # which fails the run
+    assert stats.values["qpan/first_store_error"].startswith("IntegrityError: ")
     assert stats.counts["qpan/source/bao/new"] == 2
 
 
 def test_batch_waits_in_memory_until_full_or_closed(database: Database) -> None:
     dedup, store = stages(database, size=3, max_wait=3600)
     for n, body in enumerate(TEXTS[:2]):
-        store.process_item(dedup.process_item(article_item(body, f"https://a.example.vn/{n}.html")))
+        store.process(dedup.process(article_item(body, f"https://a.example.vn/{n}.html")))
     assert count_rows(database)["articles"] == 0
-    store.process_item(dedup.process_item(article_item(TEXTS[2], "https://a.example.vn/2.html")))
+    store.process(dedup.process(article_item(TEXTS[2], "https://a.example.vn/2.html")))
     assert count_rows(database)["articles"] == 3  # full: written
-    store.process_item(dedup.process_item(article_item(TEXTS[3], "https://a.example.vn/3.html")))
+    store.process(dedup.process(article_item(TEXTS[3], "https://a.example.vn/3.html")))
     assert count_rows(database)["articles"] == 3
-    store.close_spider()
+    store.close()
     assert count_rows(database) == {"articles": 4, "bands": 4 * 32, "search": 4}
 
 
@@ -105,10 +107,10 @@ def test_batch_is_flushed_when_its_oldest_article_has_waited(database: Database)
     now = [0.0]
     batch = ArticleBatch(database, size=100, max_wait=5, clock=lambda: now[0])
     dedup, store = DedupStage(database, batch), StoreStage(batch)
-    store.process_item(dedup.process_item(article_item(TEXTS[0], "https://a.example.vn/0.html")))
+    store.process(dedup.process(article_item(TEXTS[0], "https://a.example.vn/0.html")))
     now[0] = 4.0
-    store.process_item(dedup.process_item(article_item(TEXTS[1], "https://a.example.vn/1.html")))
+    store.process(dedup.process(article_item(TEXTS[1], "https://a.example.vn/1.html")))
     assert count_rows(database)["articles"] == 0
     now[0] = 5.0
-    store.process_item(dedup.process_item(article_item(TEXTS[2], "https://a.example.vn/2.html")))
+    store.process(dedup.process(article_item(TEXTS[2], "https://a.example.vn/2.html")))
     assert count_rows(database)["articles"] == 3

@@ -46,8 +46,7 @@ def _writer(url: str, text: str, barrier: Any, results: Any) -> None:
     try:
         database = Database(url)
         batch = ArticleBatch(database)
-        item = DedupStage(database).process_item(article_item(text, URL, source="bao"))
-        batch.add(item)
+        DedupStage(database, batch).process(article_item(text, URL, source="bao"))
         stored = batch.flush()
         results.put(("ok", [entry.inserted for entry in stored]))
     except Exception as exc:  # reported to the test, which fails on it

@@ -27,8 +27,10 @@ def looks_like_feed(body: bytes) -> bool:
     head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<?xml"):
         head = head[head.find(b"?>") + 2 :]
-    while head.lstrip().startswith(b"<!--") or head.lstrip().startswith(b"<?"):
+    while head.lstrip().startswith((b"<!--", b"<?", b"<!doctype")):
         head = head.lstrip()
+        if head.startswith(b"<!doctype") and b"[" in head[: head.find(b">")]:
+            head = head[head.find(b"]") :]  # an internal subset: entity declarations end at "]>"
         head = head[head.find(b">") + 1 :]
     return head.lstrip().startswith(_FEED_ROOTS)
 

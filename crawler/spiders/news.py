@@ -31,9 +31,10 @@ from qpan.crawler.harvest.dates import cutoff, is_recent
 from qpan.crawler.harvest.feeds import Entry, feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
 from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
+from qpan.crawler.middlewares.accounting import account_ignored
 from qpan.crawler.registry import UnknownSource, host_allowed, source_domains, sources_from_settings
 from qpan.crawler.urls import article_canonical
-from qpan.stats import stat_key
+from qpan.stats import record_error, stat_key
 from qpan.storage.crawler import crawler_database
 from qpan.storage.migrate import current_revision
 from qpan.storage.models import SourceHealth
@@ -235,7 +236,10 @@ class NewsSpider(scrapy.Spider):
     # -- callbacks -------------------------------------------------------------------------
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        if response.status == 304 or not looks_like_feed(response.body):
+        if response.status == 304:
+            return
+        if not looks_like_feed(response.body):
+            record_error(self.crawler.stats, response.meta[meta.SOURCE], f"not a feed: {response.url}")
             return
         self._record(response, "feeds")
         if self.discover_only:
@@ -263,6 +267,9 @@ class NewsSpider(scrapy.Spider):
             if root == "sitemapindex":
                 if depth < self.sitemap_max_depth:
                     yield self._sitemap_request(entry.url, source, depth=depth + 1)
+                else:
+                    text = f"sitemap depth limit ({self.sitemap_max_depth}) reached: {entry.url} not read"
+                    record_error(self.crawler.stats, source.name, text)
             elif entry.url in news or is_article_url(entry.url, source.article_pattern):
                 yield self._article_request(entry.url, source)
 
@@ -357,5 +364,7 @@ class NewsSpider(scrapy.Spider):
         yield item
 
     def on_error(self, failure: Failure) -> None:
-        """Failures are accounted per source by ``SourceAccounting``; here they only end quietly."""
+        """Download failures are accounted per source by ``SourceAccounting``; a response dropped
+        after it (over the size limit once unpacked) only arrives here."""
         self.logger.debug("request failed: %s", failure.getErrorMessage())
+        account_ignored(self.crawler.stats, failure.request, failure.value)

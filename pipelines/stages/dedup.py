@@ -13,6 +13,11 @@ of a story we know?
 Seeds are stored through the same stages, so an article repeating a seed duplicates the seed.
 Articles still waiting in the store batch are flushed first when they might match, so every
 decision is made against the database and points at a stored id.
+
+In a crawl the verdict runs on the crawl's serial database thread (``storage.worker``) and
+queues the article in the store batch in the same step: Scrapy runs many items at once, and a
+second copy of a text judged between the first copy's verdict and its queueing would not see
+it. One thread and one step keep verdicts in the order the items arrive.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from qpan.storage.articles import lookup
 from qpan.storage.batch import ArticleBatch, crawler_batch
 from qpan.storage.crawler import crawler_database
 from qpan.storage.db import Database
+from qpan.storage.worker import DatabaseWorker, ReactorStats, crawler_worker
 
 STORY_WINDOW = timedelta(days=2)  # reports of one meeting appear within a day or two of it
 
@@ -77,16 +83,29 @@ class DedupStage:
     """Sets ``content_hash``, ``minhash``, ``band_keys``, ``duplicate_of`` and ``cluster``;
     counts ``qpan/source/<name>/duplicates`` for articles already known."""
 
-    def __init__(self, database: Database, batch: ArticleBatch | None = None, stats: Stats | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        batch: ArticleBatch | None = None,
+        stats: Stats | None = None,
+        worker: DatabaseWorker | None = None,
+    ) -> None:
         self.database = database
         self.batch = batch
         self.stats = stats
+        self.worker = worker
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupStage:
-        return cls(crawler_database(crawler), crawler_batch(crawler), crawler.stats)
+        stats = ReactorStats(crawler.stats)
+        return cls(crawler_database(crawler), crawler_batch(crawler), stats, crawler_worker(crawler))
 
-    def process_item(self, item: Any, spider: object = None) -> Any:
+    async def process_item(self, item: Any, spider: object = None) -> Any:
+        assert self.worker is not None, "a crawl's stage is built by from_crawler"
+        return await self.worker.serial(self.process, item)
+
+    def process(self, item: Any) -> Any:
+        """The stage itself, synchronous (the seed loader's chain runs it inline)."""
         fp = fingerprint(item.get("text") or "")
         item["content_hash"] = fp.content_hash
         item["minhash"] = fp.to_bytes()
@@ -100,4 +119,6 @@ class DedupStage:
         item["cluster"] = verdict.cluster
         if verdict.repeated and self.stats is not None:
             self.stats.inc_value(stat_key(item.get("source"), "duplicates"))
+        if self.batch is not None:
+            self.batch.queue(item)
         return item

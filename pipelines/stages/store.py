@@ -1,10 +1,12 @@
-"""Store stage: hands articles to the crawl's batch, which writes them in transactions.
+"""Store stage: writes the crawl's article batch when it is due.
 
-The batch is flushed when full, when its oldest article has waited long enough, and at
-``close_spider`` — Scrapy's engine calls it on a normal end and on the graceful shutdown it
-starts for SIGTERM/SIGINT — so an article that reached this stage is not lost with the
-process. Counting ``qpan/source/<name>/new`` happens at the flush, when it is known whether
-the row was inserted (a concurrent process may have stored the same URL first).
+The dedup stage queues each article in the batch in the same step as its verdict (so the next
+verdict sees it); this stage flushes the batch when it is full or its oldest article has waited
+long enough, and at ``close_spider`` — Scrapy's engine awaits it on a normal end and on the
+graceful shutdown it starts for SIGTERM/SIGINT — so an article that reached this stage is not
+lost with the process. Both run on the crawl's serial database thread, never on the reactor.
+Counting ``qpan/source/<name>/new`` happens at the flush, when it is known whether the row was
+inserted (a concurrent process may have stored the same URL first).
 """
 
 from __future__ import annotations
@@ -14,19 +16,30 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from qpan.storage.batch import ArticleBatch, crawler_batch
+from qpan.storage.worker import DatabaseWorker, crawler_worker
 
 
 class StoreStage:
-    def __init__(self, batch: ArticleBatch) -> None:
+    def __init__(self, batch: ArticleBatch, worker: DatabaseWorker | None = None) -> None:
         self.batch = batch
+        self.worker = worker
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreStage:
-        return cls(crawler_batch(crawler))
+        return cls(crawler_batch(crawler), crawler_worker(crawler))
 
-    def process_item(self, item: Any, spider: object = None) -> Any:
-        self.batch.add(item)
+    def process(self, item: Any) -> Any:
+        """The stage itself, synchronous (the seed loader's chain runs it inline)."""
+        self.batch.flush_if_due()
         return item
 
-    def close_spider(self, spider: object = None) -> None:
+    def close(self) -> None:
         self.batch.flush()
+
+    async def process_item(self, item: Any, spider: object = None) -> Any:
+        assert self.worker is not None, "a crawl's stage is built by from_crawler"
+        return await self.worker.serial(self.process, item)
+
+    async def close_spider(self, spider: object = None) -> None:
+        assert self.worker is not None, "a crawl's stage is built by from_crawler"
+        await self.worker.serial(self.close)

@@ -6,10 +6,13 @@ and is flushed when full, when its oldest article has waited ``max_wait`` second
 spider closes (also after SIGTERM/SIGINT, which Scrapy turns into a graceful close), and
 when the dedup stage meets an article that may match one still in the batch — so every
 dedup decision is made against the database alone and always points at a stored id.
+In a crawl every call runs on the crawl's serial database thread (``storage.worker``), so
+the reactor never waits for a commit or a lock, and nothing else touches the batch.
 
 A failed batch is retried once (another process may have stored the same canonical URL:
 the retry updates instead of inserting), then written one article per transaction, so one
-bad article costs only itself; each article is all or nothing.
+bad article costs only itself; each article is all or nothing. An article that still fails
+(a full disk) is counted as not stored, which fails the run (``stats.record_not_stored``).
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from qpan.pipelines.dedup import Relation, compare, decode_signature
-from qpan.stats import Stats, stat_key
+from qpan.stats import Stats, record_not_stored, stat_key
 from qpan.storage.articles import store_article
 from qpan.storage.crawler import crawler_database
-from qpan.storage.db import Database
+from qpan.storage.db import Database, describe_database_error
+from qpan.storage.worker import ReactorStats
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -45,7 +49,8 @@ class StoredArticle:
 
 
 class ArticleBatch:
-    """See the module docstring; ``stats`` receives ``qpan/source/<name>/new`` and ``errors``."""
+    """See the module docstring; ``stats`` receives ``qpan/source/<name>/new`` and, for an
+    article not stored, its source's error and ``dropped/not_stored``."""
 
     def __init__(
         self,
@@ -69,6 +74,7 @@ class ArticleBatch:
         self._bands: dict[tuple[int, int], list[Any]] = {}
         self._oldest: float | None = None
         self.inserted = 0  # rows this batch inserted (not updated) so far
+        self.not_stored = 0  # articles given up after the one-by-one retry
 
     def __len__(self) -> int:
         return len(self._items)
@@ -89,8 +95,9 @@ class ArticleBatch:
                 return True
         return False
 
-    def add(self, item: Any) -> list[StoredArticle]:
-        """Queue the item; returns what a flush this triggered stored (usually nothing)."""
+    def queue(self, item: Any) -> None:
+        """Take the item; it is written by the next flush. The dedup stage queues each article in
+        the same step as its verdict, so the next article's verdict already sees it."""
         self._items.append(item)
         self._urls.add(item["canonical_url"])
         self._hashes.add(item["content_hash"])
@@ -98,6 +105,11 @@ class ArticleBatch:
             self._bands.setdefault(key, []).append(item)
         if self._oldest is None:
             self._oldest = self.clock()
+
+    def flush_if_due(self) -> list[StoredArticle]:
+        """Flush when full or when the oldest article has waited ``max_wait``; else store nothing."""
+        if self._oldest is None:
+            return []
         if len(self._items) >= self.size or self.clock() - self._oldest >= self.max_wait:
             return self.flush()
         return []
@@ -111,7 +123,10 @@ class ArticleBatch:
         try:
             stored = self._write(items)
         except SQLAlchemyError as exc:
-            logger.warning("storing a batch of %d articles failed (%s); storing them one by one", len(items), exc)
+            logger.warning(
+                "storing a batch of %d articles failed (%s); storing them one by one",
+                len(items), describe_database_error(exc),
+            )
             stored = []
             for item in items:
                 try:
@@ -139,11 +154,14 @@ class ArticleBatch:
             return stored
 
     def _failed(self, item: Any, exc: SQLAlchemyError) -> None:
-        logger.error("could not store %s: %s", item.get("canonical_url"), exc)
+        """An article that could not be stored (a full disk, a broken row) fails the run."""
+        text = describe_database_error(exc)
+        self.not_stored += 1
+        # one ERROR line for the first; the count and that error end up on the run and its sources
+        level = logging.ERROR if self.not_stored == 1 else logging.INFO
+        logger.log(level, "could not store %s: %s", item.get("canonical_url"), text)
         if self.stats is not None:
-            source = item.get("source")
-            self.stats.inc_value(stat_key(source, "errors"))
-            self.stats.set_value(stat_key(source, "error_text"), f"storing failed: {exc.__class__.__name__}")
+            record_not_stored(self.stats, item.get("source"), text, first=self.not_stored == 1)
 
     def _count(self, stored: list[StoredArticle]) -> None:
         if self.stats is None:
@@ -167,7 +185,7 @@ def crawler_batch(crawler: Crawler) -> ArticleBatch:
             size=settings.getint("QPAN_STORE_BATCH_SIZE", DEFAULT_SIZE),
             max_wait=settings.getfloat("QPAN_STORE_MAX_WAIT", DEFAULT_MAX_WAIT),
             run_id=settings.get("QPAN_RUN_ID"),
-            stats=crawler.stats,
+            stats=ReactorStats(crawler.stats),
         )
         setattr(crawler, _ATTRIBUTE, batch)
     return batch

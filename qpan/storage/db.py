@@ -24,6 +24,14 @@ class StorageError(Exception):
     """A database problem the user can fix (bad URL, unreachable server, unwritable file)."""
 
 
+def describe_database_error(exc: BaseException) -> str:
+    """The driver's own message on one line ("OperationalError: database or disk is full"),
+    without the SQL statement and parameters SQLAlchemy adds to its exception text."""
+    cause = getattr(exc, "orig", None) or exc
+    text = " ".join(str(cause).split())
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLite-only: WAL, busy timeout, foreign keys (see module docstring).
     cursor = dbapi_connection.cursor()
