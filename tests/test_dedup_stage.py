@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,13 @@ from tests.support.articles import (
     aware,
     by_url,
     count_rows,
+    excerpts,
+    migrated,
     republications,
     seed_texts,
     sqlite_database,
 )
+from tests.support.services import fresh_postgres_database
 
 SEEDS = seed_texts()
 MEETING_SEED = "000_219d41f9fef099b1"
@@ -76,6 +79,60 @@ def test_republication_of_a_seed_is_its_duplicate(seeded: Database, variant: str
     assert stats.counts["qpan/source/bao/new"] == 0
 
 
+EXCERPTS = ["first_two_thirds", "first_40_percent", "excerpt_in_other_chrome"]
+
+
+def store_excerpts(database: Database, variant: str) -> MemoryStats:
+    stats = MemoryStats()
+    copies = [
+        article_item(excerpts(text)[variant], f"https://trich.example.vn/{name}-{variant}.html", source="trich")
+        for name, text in SEEDS.items()
+    ]
+    run(database, copies, stats)
+    return stats
+
+
+def assert_excerpts_are_seed_duplicates(database: Database, variant: str, stats: MemoryStats) -> None:
+    for name in SEEDS:
+        seed = by_url(database, f"seed:{name}")
+        copy = by_url(database, f"https://trich.example.vn/{name}-{variant}.html")
+        assert copy.duplicate_of_id == seed.id, name
+    assert stats.counts["qpan/source/trich/duplicates"] == 5
+    assert stats.counts["qpan/source/trich/new"] == 0
+
+
+@pytest.mark.parametrize("variant", EXCERPTS)
+def test_excerpt_of_a_seed_is_its_duplicate(seeded: Database, variant: str) -> None:
+    assert_excerpts_are_seed_duplicates(seeded, variant, store_excerpts(seeded, variant))
+
+
+@pytest.mark.postgres
+def test_excerpt_of_a_seed_is_its_duplicate_on_postgresql() -> None:
+    with fresh_postgres_database() as url:
+        database = migrated(url)
+        try:
+            run(database, seed_items())
+            for variant in EXCERPTS:
+                assert_excerpts_are_seed_duplicates(database, variant, store_excerpts(database, variant))
+        finally:
+            database.dispose()
+
+
+def test_full_text_after_its_excerpt_is_the_excerpts_duplicate(tmp_path: Path) -> None:
+    """Containment counts whichever text is longer: the first seen is the original."""
+    database = sqlite_database(tmp_path)
+    original = SEEDS["001_484e08d8d06b6fdc"]
+    items = [
+        article_item(excerpts(original)["first_two_thirds"], "https://a.example.vn/trich.html", source="a"),
+        article_item(original, "https://b.example.vn/toan-van.html", source="b"),
+    ]
+    run(database, items[:1])
+    run(database, items[1:])
+    first = by_url(database, "https://a.example.vn/trich.html")
+    assert first.duplicate_of_id is None
+    assert by_url(database, "https://b.example.vn/toan-van.html").duplicate_of_id == first.id
+
+
 def test_duplicate_of_a_duplicate_points_at_the_first(seeded: Database) -> None:
     text = SEEDS[MEETING_SEED]
     first = republications(text)["other_boilerplate"]
@@ -116,13 +173,28 @@ def test_unrelated_article_gets_no_cluster(seeded: Database) -> None:
     assert article.duplicate_of_id is None and article.cluster is None
 
 
-def test_duplicate_waiting_in_the_same_batch_is_found(tmp_path: Path) -> None:
+def lead(text: str, share: float) -> str:
+    words = text.split(" ")
+    return " ".join(words[: int(share * len(words))])
+
+
+@pytest.mark.parametrize(
+    ("seed", "copy"),
+    [
+        (MEETING_SEED, lambda text: republications(text)["trimmed_ending"]),
+        ("001_484e08d8d06b6fdc", lambda text: excerpts(text)["first_two_thirds"]),
+        # 61 shingles of 938: Jaccard 0.15, unrelated by it, so only the exact check tells
+        ("002_b0ef44cfe2bf4c3e", lambda text: lead(text, 0.06)),
+    ],
+    ids=["trimmed_ending", "excerpt", "short_lead"],
+)
+def test_duplicate_waiting_in_the_same_batch_is_found(tmp_path: Path, seed: str, copy: Callable[[str], str]) -> None:
     database = sqlite_database(tmp_path)
     stats = MemoryStats()
-    original = SEEDS[MEETING_SEED]
+    original = SEEDS[seed]
     items = [
         article_item(original, "https://a.example.vn/1.html", source="a"),
-        article_item(republications(original)["trimmed_ending"], "https://b.example.vn/1.html", source="b"),
+        article_item(copy(original), "https://b.example.vn/1.html", source="b"),
     ]
     run(database, items, stats)
     first = by_url(database, "https://a.example.vn/1.html")

@@ -86,6 +86,15 @@ def find_by_canonical(connection: Connection, canonical_url: str) -> ArticleRef 
     return ArticleRef(*row) if row else None
 
 
+_TEXTS = select(_ARTICLES.c.id, _ARTICLES.c.text).where(_ARTICLES.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def stored_texts(connection: Connection, article_ids: Sequence[int]) -> dict[int, str]:
+    """The stored text of each article, by id: the dedup stage re-shingles the few candidates that
+    may contain the new text (or be contained in it) to measure containment exactly."""
+    return dict(connection.execute(_TEXTS, {"ids": list(article_ids)}).all())
+
+
 @dataclass(frozen=True)
 class Lookup:
     """What the database says about one article's fingerprint (see :func:`lookup`)."""

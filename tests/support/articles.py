@@ -74,6 +74,20 @@ def republications(text: str) -> dict[str, str]:
     }
 
 
+def excerpts(text: str) -> dict[str, str]:
+    """How another site republishes part of a text: its first two thirds of paragraphs (the last,
+    often long, ones cut), its first 40% of words, and that excerpt in the other site's chrome."""
+    parts = paragraphs(text)
+    words = text.split(" ")
+    forty = " ".join(words[: int(0.4 * len(words))])
+    return {
+        "first_two_thirds": "\n\n".join(parts[: -(-2 * len(parts) // 3)]),
+        "first_40_percent": forty,
+        "excerpt_in_other_chrome": "Trang chủ › Thời sự\n\nĐọc nhanh\n\n" + forty
+        + "\n\nNguồn: Báo Công an nhân dân\n\nTin mới nhất\n\nĐăng ký nhận bản tin",
+    }
+
+
 def count_rows(database: Database) -> dict[str, int]:
     with database.session() as session:
         return {
