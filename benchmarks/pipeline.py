@@ -39,6 +39,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from multiprocessing import Pool
@@ -187,9 +188,8 @@ def probes(stored: int) -> list[tuple[corpus.Article, int | None]]:
         roll = rng.random()
         if roll < corpus.REPUBLISHED:
             original = rng.choice(recent)
-            root = original.original if original.kind == "republication" else original.n
             made.append((corpus.Article(n, "republication", corpus.republish(rng, original.text), original.relevant,
-                                        published, root), FIRST_ID + root))
+                                        published, corpus.root(original)), FIRST_ID + corpus.root(original)))
         elif roll < corpus.REPUBLISHED + corpus.SAME_STORY:
             original = rng.choice(stories)
             made.append((corpus.Article(n, "same_story", corpus.retell(rng, original.text), True, published,
@@ -210,31 +210,29 @@ def _candidates(connection: Connection, url: str, fp: Fingerprint, published: da
     return len(by_band), len(found) - len(by_band), sum(similarity.check_containment for similarity in similar)
 
 
-def _right(article: corpus.Article, original: int | None, verdict: Verdict) -> bool:
-    """A republication points at its original, another report joins a cluster, a new one stays new."""
-    if article.kind == "republication":
-        return verdict.duplicate_of == original
-    if article.kind == "same_story":
-        return verdict.duplicate_of is None and verdict.cluster is not None
-    return verdict.duplicate_of is None
+def _outcome(verdict: Verdict, original: int | None) -> str:
+    if verdict.duplicate_of is not None:
+        return "duplicate of its original" if verdict.duplicate_of == original else "duplicate of another"
+    return "new in a cluster" if verdict.cluster is not None else "new"
 
 
 def measure_lookups(database: Database, stored: int) -> None:
     """The dedup stage's check for each probe: its fingerprint, then ``judge`` (canonical URL,
     content hash, band and date-window candidates in one statement, the signature comparison and
     the exact containment check), timed on the second and third pass; candidates counted apart
-    and verdicts checked against the truth on the first."""
+    and verdicts set beside the truth on the first: a republication should be a duplicate of its
+    original, another report of a story new (in the story's cluster when it shares enough)."""
     cases = [(article, original, fingerprint(article.text)) for article, original in probes(stored)]
     fingerprint_ms = [timed(lambda article=article: fingerprint(article.text)) for article, _, _ in cases]
     judge_ms: list[float] = []
     figures = []
-    verdicts: dict[str, list[bool]] = {"republication": [], "same_story": [], "new": []}
+    outcomes: dict[str, Counter[str]] = {"republication": Counter(), "same_story": Counter(), "new": Counter()}
     with database.engine.connect() as connection:
         for article, original, fp in cases:
             url = f"https://x.example.vn/{article.n}.html"
             published = article.published if article.relevant else None
             figures.append(_candidates(connection, url, fp, published))
-            verdicts[article.kind].append(_right(article, original, judge(connection, url, fp, published)))
+            outcomes[article.kind][_outcome(judge(connection, url, fp, published), original)] += 1
         for _ in range(2):
             for article, _, fp in cases:
                 published = article.published if article.relevant else None
@@ -248,9 +246,8 @@ def measure_lookups(database: Database, stored: int) -> None:
     print(f"        fingerprint mean {statistics.fmean(fingerprint_ms):.3f} ms; judge mean "
           f"{statistics.fmean(judge_ms):.3f} ms, median {statistics.median(judge_ms):.3f} ms, "
           f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms")
-    print(f"        right verdicts: republications found {sum(verdicts['republication'])}/"
-          f"{len(verdicts['republication'])}, other reports clustered {sum(verdicts['same_story'])}/"
-          f"{len(verdicts['same_story'])}, new articles left new {sum(verdicts['new'])}/{len(verdicts['new'])}")
+    for kind, counts in outcomes.items():
+        print(f"        {kind} ({counts.total()}): " + ", ".join(f"{label} {n}" for label, n in counts.most_common()))
 
 
 def bench_lookup(directory: Path, sizes: list[int]) -> None:

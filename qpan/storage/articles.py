@@ -42,7 +42,7 @@ from qpan.storage.models import Article, DedupBand, utcnow
 # Candidates a lookup verifies, at most: the band arm's, ranked by the bands they share, and the
 # date window's on either side of the publication time, nearest first (see :func:`lookup`).
 BAND_CANDIDATES = 64
-WINDOW_CANDIDATES = 24
+WINDOW_CANDIDATES = 48
 
 # columns an update by canonical URL refreshes; the rest (source, run_id, duplicate_of, cluster,
 # alerted_at, seed_name) belong to the first time the article was stored

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from qpan.items import ArticleItem
+from qpan.pipelines import dedup
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import Article, DedupBand
@@ -86,6 +87,19 @@ def excerpts(text: str) -> dict[str, str]:
         "excerpt_in_other_chrome": "Trang chủ › Thời sự\n\nĐọc nhanh\n\n" + forty
         + "\n\nNguồn: Báo Công an nhân dân\n\nTin mới nhất\n\nĐăng ký nhận bản tin",
     }
+
+
+def found_as_duplicate(original: str, copy: str) -> bool:
+    """The dedup stage's verdict on a pair, without a database: the copy shares a band with the
+    original (so the lookup brings it up) and is a duplicate by Jaccard, or by exact containment
+    when the estimate calls for the check."""
+    first, second = dedup.fingerprint(original), dedup.fingerprint(copy)
+    if first.signature is None or second.signature is None or not set(first.band_keys) & set(second.band_keys):
+        return False
+    similarity = dedup.compare(first.signature, first.shingle_count, second.signature, second.shingle_count)
+    if similarity.relation is dedup.Relation.DUPLICATE:
+        return True
+    return similarity.check_containment and dedup.is_excerpt(first.shingles, second.shingles)
 
 
 def count_rows(database: Database) -> dict[str, int]:
