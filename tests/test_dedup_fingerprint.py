@@ -10,12 +10,18 @@ import pytest
 
 from qpan.pipelines import dedup
 from qpan.pipelines.dedup import Relation
-from tests.support.articles import DEDUP_FIXTURES, excerpts, found_as_duplicate, republications, seed_texts
+from tests.support.articles import (
+    DEDUP_FIXTURES,
+    MEETING_SEED,
+    excerpts,
+    found_as_duplicate,
+    republications,
+    seed_texts,
+)
 from tests.support.relevance_set import load_set
 
 SEEDS = seed_texts()
 SAME_MEETING = (DEDUP_FIXTURES / "same_meeting_qdnd.txt").read_text(encoding="utf-8")
-MEETING_SEED = "000_219d41f9fef099b1"  # the 16/7/2021 conference that same_meeting_qdnd.txt also reports
 
 
 def relation(a: str, b: str) -> dedup.Similarity:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from qpan.items import ArticleItem
 from qpan.pipelines.dedup import fingerprint
 from qpan.pipelines.stages.dedup import judge
 from qpan.storage.articles import BAND_CANDIDATES, WINDOW_CANDIDATES
@@ -18,8 +19,9 @@ from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
 from tests.support.articles import (
     DEDUP_FIXTURES,
+    MEETING_DAY,
+    MEETING_SEED,
     article_item,
-    aware,
     by_url,
     republications,
     seed_texts,
@@ -27,20 +29,23 @@ from tests.support.articles import (
 )
 
 SEEDS = seed_texts()
-MEETING_SEED = "000_219d41f9fef099b1"
-MEETING_DAY = aware("2021-07-16T16:15:00+07:00")
 
 
-def decoy(n: int, **fields: object) -> dict:
-    """An unrelated stored article, as the store stage receives it (fingerprint fields set)."""
-    text = f"Bản tin số {n}: thời tiết, giao thông và thị trường hôm nay, mục {n} trong ngày thứ {n * 7 % 31}."
+def fingerprinted(text: str, url: str, **fields: object) -> ArticleItem:
+    """An item as the store stage receives it, its fingerprint fields set."""
     fp = fingerprint(text)
-    item = article_item(text, f"https://decoy.example.vn/{n}.html", **fields)
+    item = article_item(text, url, **fields)
     item.update(content_hash=fp.content_hash, minhash=fp.to_bytes(), band_keys=fp.band_keys)
     return item
 
 
-def store(database: Database, items: list) -> None:
+def decoy(n: int, **fields: object) -> ArticleItem:
+    """An unrelated article."""
+    text = f"Bản tin số {n}: thời tiết, giao thông và thị trường hôm nay, mục {n} trong ngày thứ {n * 7 % 31}."
+    return fingerprinted(text, f"https://decoy.example.vn/{n}.html", **fields)
+
+
+def store(database: Database, items: list[ArticleItem]) -> None:
     batch = ArticleBatch(database)
     for item in items:
         batch.add(item)
@@ -48,10 +53,7 @@ def store(database: Database, items: list) -> None:
 
 
 def stored_original(database: Database, text: str, url: str, **fields: object) -> int:
-    fp = fingerprint(text)
-    item = article_item(text, url, **fields)
-    item.update(content_hash=fp.content_hash, minhash=fp.to_bytes(), band_keys=fp.band_keys)
-    store(database, [item])
+    store(database, [fingerprinted(text, url, **fields)])
     return by_url(database, url).id
 
 

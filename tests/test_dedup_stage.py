@@ -15,6 +15,8 @@ from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
 from tests.support.articles import (
     DEDUP_FIXTURES,
+    MEETING_DAY,
+    MEETING_SEED,
     article_item,
     aware,
     by_url,
@@ -28,8 +30,6 @@ from tests.support.articles import (
 from tests.support.services import fresh_postgres_database
 
 SEEDS = seed_texts()
-MEETING_SEED = "000_219d41f9fef099b1"
-MEETING_DAY = aware("2021-07-16T16:15:00+07:00")
 
 
 def run(database: Database, items: Iterable[ArticleItem], stats: MemoryStats | None = None) -> None:
@@ -63,47 +63,35 @@ def test_seeds_are_five_new_articles(seeded: Database) -> None:
         assert seed.duplicate_of_id is None and seed.cluster is None and seed.minhash
 
 
+def store_copies(database: Database, copy: Callable[[str], str], site: str) -> MemoryStats:
+    """A copy of every seed from ``site`` (also its source name), through dedup and store."""
+    stats = MemoryStats()
+    run(database, [article_item(copy(text), f"https://{site}.example.vn/{name}.html", source=site)
+                   for name, text in SEEDS.items()], stats)
+    return stats
+
+
+def assert_copies_are_seed_duplicates(database: Database, site: str, stats: MemoryStats) -> None:
+    for name in SEEDS:
+        seed = by_url(database, f"seed:{name}")
+        assert by_url(database, f"https://{site}.example.vn/{name}.html").duplicate_of_id == seed.id, name
+    assert stats.counts[f"qpan/source/{site}/duplicates"] == 5
+    assert stats.counts[f"qpan/source/{site}/new"] == 0
+
+
 @pytest.mark.parametrize("variant", ["other_boilerplate", "trimmed_ending", "different_title", "added_caption"])
 def test_republication_of_a_seed_is_its_duplicate(seeded: Database, variant: str) -> None:
-    stats = MemoryStats()
-    copies = [
-        article_item(republications(text)[variant], f"https://bao.example.vn/{name}-{variant}.html", source="bao")
-        for name, text in SEEDS.items()
-    ]
-    run(seeded, copies, stats)
-    for name in SEEDS:
-        seed = by_url(seeded, f"seed:{name}")
-        copy = by_url(seeded, f"https://bao.example.vn/{name}-{variant}.html")
-        assert copy.duplicate_of_id == seed.id, name
-    assert stats.counts["qpan/source/bao/duplicates"] == 5
-    assert stats.counts["qpan/source/bao/new"] == 0
+    stats = store_copies(seeded, lambda text: republications(text)[variant], "bao")
+    assert_copies_are_seed_duplicates(seeded, "bao", stats)
 
 
 EXCERPTS = ["first_two_thirds", "first_40_percent", "excerpt_in_other_chrome"]
 
 
-def store_excerpts(database: Database, variant: str) -> MemoryStats:
-    stats = MemoryStats()
-    copies = [
-        article_item(excerpts(text)[variant], f"https://trich.example.vn/{name}-{variant}.html", source="trich")
-        for name, text in SEEDS.items()
-    ]
-    run(database, copies, stats)
-    return stats
-
-
-def assert_excerpts_are_seed_duplicates(database: Database, variant: str, stats: MemoryStats) -> None:
-    for name in SEEDS:
-        seed = by_url(database, f"seed:{name}")
-        copy = by_url(database, f"https://trich.example.vn/{name}-{variant}.html")
-        assert copy.duplicate_of_id == seed.id, name
-    assert stats.counts["qpan/source/trich/duplicates"] == 5
-    assert stats.counts["qpan/source/trich/new"] == 0
-
-
 @pytest.mark.parametrize("variant", EXCERPTS)
 def test_excerpt_of_a_seed_is_its_duplicate(seeded: Database, variant: str) -> None:
-    assert_excerpts_are_seed_duplicates(seeded, variant, store_excerpts(seeded, variant))
+    stats = store_copies(seeded, lambda text: excerpts(text)[variant], "trich")
+    assert_copies_are_seed_duplicates(seeded, "trich", stats)
 
 
 @pytest.mark.postgres
@@ -112,8 +100,10 @@ def test_excerpt_of_a_seed_is_its_duplicate_on_postgresql() -> None:
         database = migrated(url)
         try:
             run(database, seed_items())
-            for variant in EXCERPTS:
-                assert_excerpts_are_seed_duplicates(database, variant, store_excerpts(database, variant))
+            for n, variant in enumerate(EXCERPTS):
+                site = f"trich{n}"
+                stats = store_copies(database, lambda text, variant=variant: excerpts(text)[variant], site)
+                assert_copies_are_seed_duplicates(database, site, stats)
         finally:
             database.dispose()
 

@@ -11,7 +11,8 @@ of a story we know?
 * same story (Jaccard between ``CLUSTER_JACCARD`` and the duplicate threshold, e.g. another
   report of the same meeting) -> a new article in the earliest candidate's ``cluster``. Such
   pairs share too little text for the bands to find them reliably, so a relevant article is
-  also compared with the relevant articles published within ``STORY_WINDOW`` of it.
+  also compared with the relevant articles published within ``STORY_WINDOW`` of it (the
+  nearest in time, a bounded number: ``qpan.storage.articles.lookup``).
 
 Seeds are stored through the same stages, so an article repeating a seed duplicates the seed.
 Articles still waiting in the store batch are flushed first when they might match, so every

@@ -16,6 +16,8 @@ from qpan.storage.models import Article, DedupBand
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 DEDUP_FIXTURES = Path(__file__).resolve().parents[1] / "dedup"
+MEETING_SEED = "000_219d41f9fef099b1"  # the 16/7/2021 conference that dedup/same_meeting_qdnd.txt also reports
+MEETING_DAY = datetime.fromisoformat("2021-07-16T16:15:00+07:00")
 
 
 def seed_texts() -> dict[str, str]:
