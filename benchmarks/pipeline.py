@@ -102,7 +102,7 @@ def bench_pipeline(directory: Path, count: int) -> None:
         for item in items[:50]:  # warm-up: imports, caches, statement cache
             chain.process(item)
         chain.close()
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         for item in items[50:]:
             total = 0.0
             for stage in chain.stages:
@@ -114,9 +114,11 @@ def bench_pipeline(directory: Path, count: int) -> None:
             totals.append(total)
         totals[-1] += timed(chain.close)  # the last batch's commit belongs to the last article
         wall = (time.perf_counter() - began) * 1000 / count
+        cpu = (time.process_time() - cpu_began) * 1000 / count
     copies = sum(article.kind == "republication" for article in articles[50:])
     print(f"pipeline: {count} generated articles ({copies} republications among them), clean+relevance+dedup+store "
-          f"per article: mean {statistics.fmean(totals):.2f} ms with the batch commits (wall clock {wall:.2f} ms), "
+          f"per article: mean {statistics.fmean(totals):.2f} ms with the batch commits (wall clock {wall:.2f} ms, "
+          f"CPU {cpu:.2f} ms), "
           f"median {statistics.median(totals):.2f} ms, p95 {sorted(totals)[int(len(totals) * 0.95)]:.2f} ms")
     print("          by stage (mean / median ms): " + ", ".join(
         f"{name} {statistics.fmean(times):.2f} / {statistics.median(times):.2f}" for name, times in stage_times.items()
@@ -233,11 +235,13 @@ def measure_lookups(database: Database, stored: int) -> None:
             published = article.published if article.relevant else None
             figures.append(_candidates(connection, url, fp, published))
             outcomes[article.kind][_outcome(judge(connection, url, fp, published), original)] += 1
+        cpu_began = time.process_time()
         for _ in range(2):
             for article, _, fp in cases:
                 published = article.published if article.relevant else None
                 judge_ms.append(timed(lambda article=article, fp=fp, published=published: judge(
                     connection, f"https://x.example.vn/{article.n}.html", fp, published)))
+        cpu = (time.process_time() - cpu_began) * 1000 / len(judge_ms)
     band, window, checks = (list(column) for column in zip(*figures, strict=True))
     print(f"lookup: {stored:>9,} stored articles, {len(cases)} lookups: band candidates mean "
           f"{statistics.fmean(band):.1f} (max {max(band)}), date-window candidates mean "
@@ -245,7 +249,7 @@ def measure_lookups(database: Database, stored: int) -> None:
           f"{statistics.fmean(checks):.3f} a lookup")
     print(f"        fingerprint mean {statistics.fmean(fingerprint_ms):.3f} ms; judge mean "
           f"{statistics.fmean(judge_ms):.3f} ms, median {statistics.median(judge_ms):.3f} ms, "
-          f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms")
+          f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms, CPU mean {cpu:.3f} ms")
     for kind, counts in outcomes.items():
         print(f"        {kind} ({counts.total()}): " + ", ".join(f"{label} {n}" for label, n in counts.most_common()))
 
