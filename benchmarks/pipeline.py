@@ -31,7 +31,9 @@ well over half an hour.
 Last runs (2 cores shared with up to 9 other sessions, load average 9-16: wall clock times are
 inflated several-fold and move by 2-3x between runs; CPU times are steadier):
 pipeline, 2,000 articles: mean 9.07 ms with the batch commits (wall 9.09, median 5.58, p95
-16.64; by stage mean clean 2.46, relevance 1.12, dedup 4.08, store 1.31). lookup, the same
+16.64; by stage mean clean 2.46, relevance 1.12, dedup 4.08, store 1.31); a second run: mean
+7.63 ms (wall 7.66, CPU 3.62, median 3.51, p95 11.76; clean 1.96, relevance 0.90, dedup 3.37,
+store 1.37). lookup, the same
 probes against the lookup of commit 5d59a9a (band candidates ranked by id up to 200, date
 window unordered up to 200) and this one (64 ranked by shared bands; the 48 nearest on either
 side), run side by side:
