@@ -1,95 +1,103 @@
-"""Item pipeline figures: time per article, near-duplicate lookup at scale, memory while storing.
+"""Item pipeline figures: time per article, the dedup check at scale, memory while storing.
+
+All three run on generated articles on the theme (``benchmarks/corpus.py``: sentences rebuilt
+from clauses of the seeds and the labelled set, calibrated to the set's pairwise Jaccard), with
+republications (8%) and other reports of a recent story (3%) mixed in, 1,000 published a day,
+5% of the new ones relevant.
 
 1. ``pipeline``: clean + relevance + dedup + store (the offline chain ``qpan init`` uses, same
-   stage classes as a crawl) on N distinct synthetic articles: body HTML with share bars and
-   related-article boxes around sentences drawn from the seeds, into a SQLite file holding
-   the seeds. Prints the median per article (the target is < 5 ms) and the mean, which also
-   carries the batch commits.
-2. ``lookup``: the dedup stage's whole database verdict (``judge``: canonical URL, content
-   hash, LSH band query and same-story date window in one statement, then the signature
-   check) at 100,000 and at 1,000,000 stored articles. Synthetic article rows and 32 band
-   rows each are inserted in bulk with ``executemany`` (the band index is rebuilt after the
-   bulk insert, as a bulk load would); the seeds are real. Lookups are republications of the
-   seeds (found) and fresh texts (not found). Prints the medians and their difference (target < 30%).
+   stage classes as a crawl) on N articles wrapped in page chrome, into a SQLite file holding
+   the seeds. Prints the MEAN per article with the batch commits (the commit of a full batch
+   lands on the article that fills it, the last one on the last article), the wall clock and
+   the CPU time per article, the median and p95, and the mean and median by stage.
+2. ``lookup``: the dedup stage's whole check — the fingerprint, then ``judge`` (canonical URL,
+   content hash, LSH band and date-window candidates in one statement, signature comparison,
+   exact containment check) — for 1,000 of "today's" articles (new ones, republications of
+   the last two days' articles, other reports of their stories) at each store size. Stored
+   articles carry their real text and real fingerprint, and are bulk-inserted with
+   ``executemany`` (two worker processes generate and fingerprint them; the band index is
+   rebuilt after the load). Prints the band and date-window candidates per lookup, the exact
+   checks, the time (wall mean, median, p95 and CPU mean), and each probe's verdict beside the
+   truth.
 3. ``memory``: RSS of this process after storing a first batch of articles and after storing
    many more; the store keeps at most one batch in memory, so it should not grow.
 
-    python benchmarks/pipeline.py [--articles 2000] [--sizes 100000,1000000] [--only pipeline|lookup|memory]
+    python benchmarks/pipeline.py [--articles 2000] [--sizes 10000,100000] [--only pipeline|lookup|memory]
 
-Run time on this machine (2 cores, shared with other work): about 5 min in all — pipeline
-(2000 articles) about 25 s, lookup about 4 min (the bulk insert of 32 million band rows for
-1,000,000 articles takes 197 s of it), memory (4500 articles) about 1 min.
-Last run (others' benchmarks and tests were running too; medians moved by up to 40% between
-runs): pipeline median 4.95 ms / mean 7.36 ms per article (clean 1.77, relevance 0.75, dedup
-2.26 median; commit 33d71f4, before this round of speed work, gave 7.84 / 13.28 ms with
-dedup 4.93 in the same minute); lookup median 0.85 ms at 100,000 and 0.69 ms at 1,000,000
-(-19%: no growth, the spread is noise); RSS 167.4 MiB after 500 and 169.3 MiB after 4500
-stored articles.
-Three later `--only pipeline` runs on an otherwise idle machine: median 3.38, 5.09 and 2.97 ms
-(mean 5.39, 7.61, 4.89; by stage clean 1.26-1.78, relevance 0.56-0.76, dedup 1.47-2.39).
+1,000,000 stored articles (``--sizes 10000,100000,1000000``) was not run: here, with the two
+cores shared with other work, building 90,000 articles took 197-402 s, so a million would take
+well over half an hour.
+
+Last runs (2 cores shared with up to 9 other sessions, load average 9-16: wall clock times are
+inflated several-fold and move by 2-3x between runs; CPU times are steadier):
+pipeline, 2,000 articles: mean 9.07 ms with the batch commits (wall 9.09, median 5.58, p95
+16.64; by stage mean clean 2.46, relevance 1.12, dedup 4.08, store 1.31); a second run: mean
+7.63 ms (wall 7.66, CPU 3.62, median 3.51, p95 11.76; clean 1.96, relevance 0.90, dedup 3.37,
+store 1.37). lookup, the same
+probes against the lookup of commit 5d59a9a (band candidates ranked by id up to 200, date
+window unordered up to 200) and this one (64 ranked by shared bands; the 48 nearest on either
+side), run side by side:
+  10,000 stored: band candidates 4.1 -> 2.9, window 10.8 -> 4.2 a lookup; judge CPU 0.37 -> 0.39 ms
+  100,000 stored: band candidates 15.0 (max 200) -> 8.9 (max 64), window 10.4 -> 4.2 (max 155
+  -> 48); judge CPU 0.91 -> 0.85 ms, wall median 0.50 -> 0.52 ms, p95 23.5 -> 9.9 ms;
+  republications found as duplicates of their original 51 -> 53 of 54, other reports of a story
+  clustered 26 -> 21 of 33, new articles left alone 899 of 913 in both (14 joined a cluster).
+The check still grows from 10,000 to 100,000 stored (CPU 0.39 -> 0.85 ms) with fewer candidates
+verified, so the growth is in the statement's index reads of chance band matches (2-5% of
+relevant pairs share a band on this theme), not in verifying candidates.
+Fingerprint: 0.7-4.1 ms wall a text of about 400 shingles in these loaded runs. memory: RSS
+187.7 MiB after 500 and 188.5 MiB after 4,500 stored articles (+0.8 MiB; the generated texts are
+made before the first figure).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from multiprocessing import Pool
 from pathlib import Path
+
+import corpus
+from sqlalchemy import Connection
 
 from qpan.config import Config
 from qpan.items import ArticleItem
 from qpan.pipelines.chain import Chain
-from qpan.pipelines.dedup import fingerprint
-from qpan.pipelines.seeding import load_seeds, manifest_entries, seed_directory
-from qpan.pipelines.stages.dedup import judge
+from qpan.pipelines.dedup import Fingerprint, compare_many, decode_signatures, fingerprint
+from qpan.pipelines.seeding import load_seeds
+from qpan.pipelines.stages.dedup import STORY_WINDOW, Verdict, judge
+from qpan.storage.articles import lookup
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 
-BANDS = 32
-CHUNK = 20_000  # articles per executemany round in the bulk load
-FIRST_SYNTHETIC_ID = 1000  # ids below are left to the seeds
-SYNTHETIC_EPOCH = datetime(2019, 1, 1, tzinfo=UTC)  # synthetic articles: one every 3 minutes from here
+CHUNK = 10_000  # generated articles per worker task and executemany round in the bulk load
+FIRST_ID = 1000  # ids below are left to the seeds
+EPOCH = datetime(2023, 1, 1, tzinfo=UTC)  # the first generated article
+PER_DAY = 1000  # published a day: the security and defence pages of some 40 national and provincial sites
+PROBES = 1000
 
 
-def seed_sentences() -> list[str]:
-    sentences = []
-    for entry in manifest_entries():
-        text = seed_directory().joinpath(entry["file"]).read_text(encoding="utf-8")
-        sentences += [part.strip() + "." for part in text.replace("\n", " ").split(". ") if len(part) > 40]
-    return sentences
-
-
-def synthetic_item(rng: random.Random, sentences: list[str], n: int) -> ArticleItem:
-    """A distinct article in the seeds' language: 24 sentences, every eighth a real seed sentence
-    (so the theme terms occur), the others random runs of seed words; in paragraphs, wrapped in
-    site chrome. Like real crawls, articles share formulaic sentences but are not alike."""
-    vocabulary = _vocabulary(tuple(sentences))
-    chosen = [
-        rng.choice(sentences) if k % 8 == 0 else " ".join(rng.choices(vocabulary, k=rng.randint(12, 25))) + "."
-        for k in range(24)
-    ]
-    paragraphs = "".join(f"<p>{' '.join(chosen[i : i + 3])}</p>" for i in range(0, 24, 3))
+def page_item(article: corpus.Article) -> ArticleItem:
+    """The article as its page gives it: paragraphs between a share bar and a related box."""
+    title, _, body = article.text.partition("\n\n")
+    paragraphs = "".join(f"<p>{part}</p>" for part in body.split("\n\n"))
     html = (
         '<div class="share-bar"><a href="#">Chia sẻ</a> <a href="#">Facebook</a></div>'
-        f"<h1>Tin số {n}</h1>{paragraphs}<p>Bình luận (0)</p>"
+        f"<h1>{title}</h1>{paragraphs}<p>Bình luận (0)</p>"
         '<div class="related"><h3>Tin liên quan</h3><ul><li><a href="/a">Bài khác</a></li></ul></div>'
     )
-    url = f"https://bao.example.vn/tin-{n}.html"
-    published = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=n)
-    return ArticleItem(url=url, canonical_url=url, source="bench", title=f"Tin số {n}", body_html=html,
-                       published=published, fetched_at=datetime.now(UTC))
-
-
-@lru_cache(maxsize=1)
-def _vocabulary(sentences: tuple[str, ...]) -> list[str]:
-    return sorted({word for sentence in sentences for word in sentence.split()})
+    url = f"https://bao.example.vn/tin-{article.n}.html"
+    return ArticleItem(url=url, canonical_url=url, source="bench", title=title, body_html=html,
+                       published=article.published, fetched_at=datetime.now(UTC))
 
 
 def fresh_database(directory: Path) -> Database:
@@ -107,14 +115,15 @@ def timed(action: Callable[[], object]) -> float:
 
 def bench_pipeline(directory: Path, count: int) -> None:
     database = fresh_database(directory)
-    rng = random.Random(1)
-    sentences = seed_sentences()
-    items = [synthetic_item(rng, sentences, n) for n in range(count)]
+    articles = list(corpus.stream(1, 0, count + 50, EPOCH, PER_DAY))
+    items = [page_item(article) for article in articles]
     stage_times: dict[str, list[float]] = {}
     totals = []
     with Chain(Config(), database) as chain:
         for item in items[:50]:  # warm-up: imports, caches, statement cache
             chain.process(item)
+        chain.close()
+        began, cpu_began = time.perf_counter(), time.process_time()
         for item in items[50:]:
             total = 0.0
             for name, step in chain.steps:
@@ -124,88 +133,162 @@ def bench_pipeline(directory: Path, count: int) -> None:
                 stage_times.setdefault(name, []).append(elapsed)
                 total += elapsed
             totals.append(total)
-        totals.append(timed(chain.close))
-    print(f"pipeline: {len(totals) - 1} articles, clean+relevance+dedup+store per article: "
-          f"median {statistics.median(totals):.2f} ms, mean {statistics.fmean(totals):.2f} ms "
-          f"(the mean carries the batch commits), p95 {sorted(totals)[int(len(totals) * 0.95)]:.2f} ms")
-    print("          by stage (median / mean ms): " + ", ".join(
-        f"{name} {statistics.median(times):.2f} / {statistics.fmean(times):.2f}" for name, times in stage_times.items()
+        totals[-1] += timed(chain.close)  # the last batch's commit belongs to the last article
+        wall = (time.perf_counter() - began) * 1000 / count
+        cpu = (time.process_time() - cpu_began) * 1000 / count
+    copies = sum(article.kind == "republication" for article in articles[50:])
+    print(f"pipeline: {count} generated articles ({copies} republications among them), clean+relevance+dedup+store "
+          f"per article: mean {statistics.fmean(totals):.2f} ms with the batch commits (wall clock {wall:.2f} ms, "
+          f"CPU {cpu:.2f} ms), "
+          f"median {statistics.median(totals):.2f} ms, p95 {sorted(totals)[int(len(totals) * 0.95)]:.2f} ms")
+    print("          by stage (mean / median ms): " + ", ".join(
+        f"{name} {statistics.fmean(times):.2f} / {statistics.median(times):.2f}" for name, times in stage_times.items()
     ))
-    print(f"          new={chain.stats.counts['qpan/source/bench/new']} "
-          f"duplicates={chain.stats.counts['qpan/source/bench/duplicates']}")
+    counts = chain.stats.counts
+    print(f"          new={counts['qpan/source/bench/new']} duplicates={counts['qpan/source/bench/duplicates']}")
     database.dispose()
 
 
-def bulk_load(path: Path, start: int, stop: int, rng: random.Random) -> None:
-    """Synthetic articles ``start``..``stop`` with 32 random band keys each, via executemany."""
+def _sqlite_time(value: datetime) -> str:
+    """How SQLAlchemy stores a UTC datetime in SQLite, so range queries compare correctly."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def generated_chunk(index: int) -> list[corpus.Article]:
+    """Chunk ``index`` of the stored articles; each chunk is its own stream, so workers can build
+    them apart and the probes can regenerate the last one."""
+    return list(corpus.stream(index, index * CHUNK, CHUNK, EPOCH, PER_DAY))
+
+
+def stored_rows(index: int) -> tuple[list[tuple], list[tuple]]:
+    """Article and band rows of one chunk as the pipeline would store them: real text, real
+    fingerprint, ``duplicate_of``/``cluster`` as the generator knows them."""
+    articles, bands = [], []
+    fetched = _sqlite_time(datetime.now(UTC))
+    for article in generated_chunk(index):
+        fp = fingerprint(article.text)
+        article_id = FIRST_ID + article.n
+        original = None if article.original is None else FIRST_ID + article.original
+        url = f"https://bao.example.vn/tin-{article.n}.html"
+        articles.append((
+            article_id, url, url, article.text.partition("\n\n")[0], article.text, fp.content_hash, fp.to_bytes(),
+            article.relevant, _sqlite_time(article.published), fetched,
+            original if article.kind == "republication" else None, original if article.kind == "same_story" else None,
+        ))
+        bands += [(article_id, band, key) for band, key in fp.band_keys]
+    return articles, bands
+
+
+def bulk_load(path: Path, chunks: range, pool: Pool) -> None:
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("DROP INDEX IF EXISTS ix_dedup_bands_key")
     with connection:
-        for first in range(start, stop, CHUNK):
-            ids = range(first, min(first + CHUNK, stop))
+        for articles, bands in pool.imap(stored_rows, chunks):
             connection.executemany(
                 "INSERT INTO articles (id, url, canonical_url, source, title, text, raw_text, truncated,"
-                " content_hash, relevance, relevant, matched_terms, methods, fetched_at, published)"
-                " VALUES (?, ?, ?, 'synthetic', '', '', '', 0, ?, 0, ?, '{}', '{}', ?, ?)",
-                [
-                    (i, f"https://s.vn/{i}", f"https://s.vn/{i}", f"{rng.getrandbits(256):064x}", i % 20 == 0,
-                     _sqlite_time(SYNTHETIC_EPOCH), _sqlite_time(SYNTHETIC_EPOCH + timedelta(minutes=3 * i)))
-                    for i in ids
-                ],
+                " content_hash, minhash, relevance, relevant, matched_terms, methods, published, fetched_at,"
+                " duplicate_of_id, cluster) VALUES (?, ?, ?, 'bench', ?, ?, '', 0, ?, ?, 0, ?, '{}', '{}', ?, ?, ?, ?)",
+                articles,
             )
-            connection.executemany(
-                "INSERT INTO dedup_bands (article_id, band, key) VALUES (?, ?, ?)",
-                [(i, band, rng.getrandbits(64) - 2**63) for i in ids for band in range(BANDS)],
-            )
+            connection.executemany("INSERT INTO dedup_bands (article_id, band, key) VALUES (?, ?, ?)", bands)
     connection.execute("CREATE INDEX ix_dedup_bands_key ON dedup_bands (band, key)")
     connection.execute("ANALYZE")
     connection.close()
 
 
-def _sqlite_time(value: datetime) -> str:
-    """How SQLAlchemy stores a UTC datetime in SQLite, so range queries compare correctly."""
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+def probes(stored: int) -> list[tuple[corpus.Article, int | None]]:
+    """Today's articles after ``stored`` ones: new ones, republications of recent stored ones and
+    other reports of their stories, in the stream's proportions; with the id of the original."""
+    history = generated_chunk(stored // CHUNK - 1)
+    recent = history[-corpus.RECENT:]
+    stories = [article for article in recent if article.relevant and article.kind == "new"]
+    rng = random.Random(stored)
+    published = history[-1].published
+    made = []
+    for n in range(stored, stored + PROBES):
+        published += timedelta(days=1) / PER_DAY
+        roll = rng.random()
+        if roll < corpus.REPUBLISHED:
+            original = rng.choice(recent)
+            made.append((corpus.Article(n, "republication", corpus.republish(rng, original.text), original.relevant,
+                                        published, corpus.root(original)), FIRST_ID + corpus.root(original)))
+        elif roll < corpus.REPUBLISHED + corpus.SAME_STORY:
+            original = rng.choice(stories)
+            made.append((corpus.Article(n, "same_story", corpus.retell(rng, original.text), True, published,
+                                        original.n), FIRST_ID + original.n))
+        else:
+            relevant = rng.random() < corpus.RELEVANT_SHARE
+            made.append((corpus.Article(n, "new", corpus.new_text(rng, relevant), relevant, published, None), None))
+    return made
 
 
-def lookups(database: Database, repeats: int) -> list[float]:
-    rng = random.Random(7)
-    sentences = seed_sentences()
-    texts = [seed_directory().joinpath(entry["file"]).read_text(encoding="utf-8") for entry in manifest_entries()]
-    probes = [("https://x.vn/copy.html", fingerprint("Trang chủ\n\n" + text + "\n\nXem thêm"), None) for text in texts]
-    probes += [
-        ("https://x.vn/new.html", fingerprint(" ".join(rng.sample(sentences, 24))),
-         SYNTHETIC_EPOCH + timedelta(days=60))  # as many articles that week at every size
-        for _ in range(5)
-    ]
-    times = []
+def _candidates(connection: Connection, url: str, fp: Fingerprint, published: datetime | None) -> tuple[int, int, int]:
+    """(band candidates, further date-window candidates, exact containment checks) of one lookup."""
+    by_band = lookup(connection, url, fp.content_hash, fp.band_keys).candidates
+    window = (published - STORY_WINDOW, published + STORY_WINDOW) if published else None
+    found = lookup(connection, url, fp.content_hash, fp.band_keys, window).candidates
+    signatures, counts = decode_signatures([candidate.minhash for candidate in found])
+    similar = compare_many(fp.signature, fp.shingle_count, signatures, counts)
+    return len(by_band), len(found) - len(by_band), sum(similarity.check_containment for similarity in similar)
+
+
+def _outcome(verdict: Verdict, original: int | None) -> str:
+    if verdict.duplicate_of is not None:
+        return "duplicate of its original" if verdict.duplicate_of == original else "duplicate of another"
+    return "new in a cluster" if verdict.cluster is not None else "new"
+
+
+def measure_lookups(database: Database, stored: int) -> None:
+    """The dedup stage's check for each probe: its fingerprint, then ``judge`` (canonical URL,
+    content hash, band and date-window candidates in one statement, the signature comparison and
+    the exact containment check), timed on the second and third pass; candidates counted apart
+    and verdicts set beside the truth on the first: a republication should be a duplicate of its
+    original, another report of a story new (in the story's cluster when it shares enough)."""
+    cases = [(article, original, fingerprint(article.text)) for article, original in probes(stored)]
+    fingerprint_ms = [timed(lambda article=article: fingerprint(article.text)) for article, _, _ in cases]
+    judge_ms: list[float] = []
+    figures = []
+    outcomes: dict[str, Counter[str]] = {"republication": Counter(), "same_story": Counter(), "new": Counter()}
     with database.engine.connect() as connection:
-        for _ in range(repeats):
-            for url, fp, published in probes:
-                times.append(timed(lambda url=url, fp=fp, published=published: judge(connection, url, fp, published)))
-    return times
+        for article, original, fp in cases:
+            url = f"https://x.example.vn/{article.n}.html"
+            published = article.published if article.relevant else None
+            figures.append(_candidates(connection, url, fp, published))
+            outcomes[article.kind][_outcome(judge(connection, url, fp, published), original)] += 1
+        cpu_began = time.process_time()
+        for _ in range(2):
+            for article, _, fp in cases:
+                published = article.published if article.relevant else None
+                judge_ms.append(timed(lambda article=article, fp=fp, published=published: judge(
+                    connection, f"https://x.example.vn/{article.n}.html", fp, published)))
+        cpu = (time.process_time() - cpu_began) * 1000 / len(judge_ms)
+    band, window, checks = (list(column) for column in zip(*figures, strict=True))
+    print(f"lookup: {stored:>9,} stored articles, {len(cases)} lookups: band candidates mean "
+          f"{statistics.fmean(band):.1f} (max {max(band)}), date-window candidates mean "
+          f"{statistics.fmean(window):.1f} (max {max(window)}), exact containment checks "
+          f"{statistics.fmean(checks):.3f} a lookup")
+    print(f"        fingerprint mean {statistics.fmean(fingerprint_ms):.3f} ms; judge mean "
+          f"{statistics.fmean(judge_ms):.3f} ms, median {statistics.median(judge_ms):.3f} ms, "
+          f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms, CPU mean {cpu:.3f} ms")
+    for kind, counts in outcomes.items():
+        print(f"        {kind} ({counts.total()}): " + ", ".join(f"{label} {n}" for label, n in counts.most_common()))
 
 
 def bench_lookup(directory: Path, sizes: list[int]) -> None:
     database = fresh_database(directory)
     path = directory / "bench.db"
-    rng = random.Random(3)
+    print(corpus.calibration(200))
     stored = 0
-    medians = {}
-    for size in sizes:
-        start = time.perf_counter()
-        bulk_load(path, FIRST_SYNTHETIC_ID + stored, FIRST_SYNTHETIC_ID + size, rng)
-        stored = size
-        database.dispose()
-        lookups(database, 5)  # warm the page cache
-        times = lookups(database, 40)
-        medians[size] = statistics.median(times)
-        print(f"lookup: {size:>9,} stored articles ({BANDS * size:,} band rows, loaded in "
-              f"{time.perf_counter() - start:.0f} s): median {medians[size]:.3f} ms, "
-              f"p95 {sorted(times)[int(len(times) * 0.95)]:.3f} ms")
-    if len(sizes) >= 2:
-        low, high = medians[sizes[0]], medians[sizes[-1]]
-        print(f"lookup: {sizes[-1]:,} vs {sizes[0]:,}: {100 * (high - low) / low:+.1f}%")
+    with Pool(2) as pool:
+        for size in sizes:
+            start = time.perf_counter()
+            bulk_load(path, range(stored // CHUNK, size // CHUNK), pool)
+            stored = size
+            database.dispose()
+            print(f"lookup: built {size:,} stored articles ({PER_DAY} a day over {size // PER_DAY} days) in "
+                  f"{time.perf_counter() - start:.0f} s, database {path.stat().st_size / 2**20:,.0f} MiB")
+            measure_lookups(database, size)
     database.dispose()
 
 
@@ -216,18 +299,14 @@ def rss_mib() -> float:
 
 def bench_memory(directory: Path, count: int) -> None:
     database = fresh_database(directory)
-    rng = random.Random(5)
-    sentences = seed_sentences()
-
-    def items(first: int, stop: int) -> Iterator[ArticleItem]:
-        return (synthetic_item(rng, sentences, n) for n in range(first, stop))
-
+    articles = list(corpus.stream(5, 0, 500 + count, EPOCH, PER_DAY))  # generated first: its memory is not the store's
+    items = (page_item(article) for article in articles)
     with Chain(Config(), database) as chain:
-        for item in items(0, 500):
+        for item in itertools.islice(items, 500):
             chain.process(item)
         chain.close()
         before = rss_mib()
-        for item in items(500, 500 + count):
+        for item in items:
             chain.process(item)
         chain.close()
         after = rss_mib()
@@ -239,7 +318,7 @@ def bench_memory(directory: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--sizes", default="10000,100000", help="stored articles, multiples of 10,000")
     parser.add_argument("--only", choices=["pipeline", "lookup", "memory"])
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]

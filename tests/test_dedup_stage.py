@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -15,18 +15,21 @@ from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
 from tests.support.articles import (
     DEDUP_FIXTURES,
+    MEETING_DAY,
+    MEETING_SEED,
     article_item,
     aware,
     by_url,
     count_rows,
+    excerpts,
+    migrated,
     republications,
     seed_texts,
     sqlite_database,
 )
+from tests.support.services import fresh_postgres_database
 
 SEEDS = seed_texts()
-MEETING_SEED = "000_219d41f9fef099b1"
-MEETING_DAY = aware("2021-07-16T16:15:00+07:00")
 
 
 def run(database: Database, items: Iterable[ArticleItem], stats: MemoryStats | None = None) -> None:
@@ -60,20 +63,64 @@ def test_seeds_are_five_new_articles(seeded: Database) -> None:
         assert seed.duplicate_of_id is None and seed.cluster is None and seed.minhash
 
 
+def store_copies(database: Database, copy: Callable[[str], str], site: str) -> MemoryStats:
+    """A copy of every seed from ``site`` (also its source name), through dedup and store."""
+    stats = MemoryStats()
+    run(database, [article_item(copy(text), f"https://{site}.example.vn/{name}.html", source=site)
+                   for name, text in SEEDS.items()], stats)
+    return stats
+
+
+def assert_copies_are_seed_duplicates(database: Database, site: str, stats: MemoryStats) -> None:
+    for name in SEEDS:
+        seed = by_url(database, f"seed:{name}")
+        assert by_url(database, f"https://{site}.example.vn/{name}.html").duplicate_of_id == seed.id, name
+    assert stats.counts[f"qpan/source/{site}/duplicates"] == 5
+    assert stats.counts[f"qpan/source/{site}/new"] == 0
+
+
 @pytest.mark.parametrize("variant", ["other_boilerplate", "trimmed_ending", "different_title", "added_caption"])
 def test_republication_of_a_seed_is_its_duplicate(seeded: Database, variant: str) -> None:
-    stats = MemoryStats()
-    copies = [
-        article_item(republications(text)[variant], f"https://bao.example.vn/{name}-{variant}.html", source="bao")
-        for name, text in SEEDS.items()
+    stats = store_copies(seeded, lambda text: republications(text)[variant], "bao")
+    assert_copies_are_seed_duplicates(seeded, "bao", stats)
+
+
+EXCERPTS = ["first_two_thirds", "first_40_percent", "excerpt_in_other_chrome"]
+
+
+@pytest.mark.parametrize("variant", EXCERPTS)
+def test_excerpt_of_a_seed_is_its_duplicate(seeded: Database, variant: str) -> None:
+    stats = store_copies(seeded, lambda text: excerpts(text)[variant], "trich")
+    assert_copies_are_seed_duplicates(seeded, "trich", stats)
+
+
+@pytest.mark.postgres
+def test_excerpt_of_a_seed_is_its_duplicate_on_postgresql() -> None:
+    with fresh_postgres_database() as url:
+        database = migrated(url)
+        try:
+            run(database, seed_items())
+            for n, variant in enumerate(EXCERPTS):
+                site = f"trich{n}"
+                stats = store_copies(database, lambda text, variant=variant: excerpts(text)[variant], site)
+                assert_copies_are_seed_duplicates(database, site, stats)
+        finally:
+            database.dispose()
+
+
+def test_full_text_after_its_excerpt_is_the_excerpts_duplicate(tmp_path: Path) -> None:
+    """Containment counts whichever text is longer: the first seen is the original."""
+    database = sqlite_database(tmp_path)
+    original = SEEDS["001_484e08d8d06b6fdc"]
+    items = [
+        article_item(excerpts(original)["first_two_thirds"], "https://a.example.vn/trich.html", source="a"),
+        article_item(original, "https://b.example.vn/toan-van.html", source="b"),
     ]
-    run(seeded, copies, stats)
-    for name in SEEDS:
-        seed = by_url(seeded, f"seed:{name}")
-        copy = by_url(seeded, f"https://bao.example.vn/{name}-{variant}.html")
-        assert copy.duplicate_of_id == seed.id, name
-    assert stats.counts["qpan/source/bao/duplicates"] == 5
-    assert stats.counts["qpan/source/bao/new"] == 0
+    run(database, items[:1])
+    run(database, items[1:])
+    first = by_url(database, "https://a.example.vn/trich.html")
+    assert first.duplicate_of_id is None
+    assert by_url(database, "https://b.example.vn/toan-van.html").duplicate_of_id == first.id
 
 
 def test_duplicate_of_a_duplicate_points_at_the_first(seeded: Database) -> None:
@@ -116,13 +163,28 @@ def test_unrelated_article_gets_no_cluster(seeded: Database) -> None:
     assert article.duplicate_of_id is None and article.cluster is None
 
 
-def test_duplicate_waiting_in_the_same_batch_is_found(tmp_path: Path) -> None:
+def lead(text: str, share: float) -> str:
+    words = text.split(" ")
+    return " ".join(words[: int(share * len(words))])
+
+
+@pytest.mark.parametrize(
+    ("seed", "copy"),
+    [
+        (MEETING_SEED, lambda text: republications(text)["trimmed_ending"]),
+        ("001_484e08d8d06b6fdc", lambda text: excerpts(text)["first_two_thirds"]),
+        # 61 shingles of 938: Jaccard 0.15, unrelated by it, so only the exact check tells
+        ("002_b0ef44cfe2bf4c3e", lambda text: lead(text, 0.06)),
+    ],
+    ids=["trimmed_ending", "excerpt", "short_lead"],
+)
+def test_duplicate_waiting_in_the_same_batch_is_found(tmp_path: Path, seed: str, copy: Callable[[str], str]) -> None:
     database = sqlite_database(tmp_path)
     stats = MemoryStats()
-    original = SEEDS[MEETING_SEED]
+    original = SEEDS[seed]
     items = [
         article_item(original, "https://a.example.vn/1.html", source="a"),
-        article_item(republications(original)["trimmed_ending"], "https://b.example.vn/1.html", source="b"),
+        article_item(copy(original), "https://b.example.vn/1.html", source="b"),
     ]
     run(database, items, stats)
     first = by_url(database, "https://a.example.vn/1.html")

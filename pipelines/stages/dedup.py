@@ -4,11 +4,15 @@ of a story we know?
 * same canonical URL -> the stored article (the store stage updates it, not inserts);
 * same normalised text (content hash) -> ``duplicate_of`` the first article with it;
 * near-duplicate: LSH band keys looked up in the database, candidates verified by the
-  estimated Jaccard/containment of their MinHash signatures -> ``duplicate_of`` the earliest;
+  estimated Jaccard of their MinHash signatures -> ``duplicate_of`` the earliest;
+* excerpt: a candidate whose estimated containment comes close is re-shingled from its stored
+  text, and when the shorter of the two texts lies ``DUPLICATE_CONTAINMENT`` inside the longer
+  (``is_excerpt``), whichever came first -> ``duplicate_of`` it;
 * same story (Jaccard between ``CLUSTER_JACCARD`` and the duplicate threshold, e.g. another
   report of the same meeting) -> a new article in the earliest candidate's ``cluster``. Such
   pairs share too little text for the bands to find them reliably, so a relevant article is
-  also compared with the relevant articles published within ``STORY_WINDOW`` of it.
+  also compared with the relevant articles published within ``STORY_WINDOW`` of it (the
+  nearest in time, a bounded number: ``qpan.storage.articles.lookup``).
 
 Seeds are stored through the same stages, so an article repeating a seed duplicates the seed.
 Articles still waiting in the store batch are flushed first when they might match, so every
@@ -29,9 +33,17 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy import Connection
 
-from qpan.pipelines.dedup import Fingerprint, Relation, compare_many, decode_signatures, fingerprint
+from qpan.pipelines.dedup import (
+    Fingerprint,
+    Relation,
+    compare_many,
+    decode_signatures,
+    fingerprint,
+    is_excerpt,
+    shingles,
+)
 from qpan.stats import Stats, stat_key
-from qpan.storage.articles import lookup
+from qpan.storage.articles import Candidate, lookup, stored_texts
 from qpan.storage.batch import ArticleBatch, crawler_batch
 from qpan.storage.crawler import crawler_database
 from qpan.storage.db import Database
@@ -63,20 +75,27 @@ def judge(
     if fp.signature is None:
         return Verdict(None, None, repeated=False)
     signatures, counts = decode_signatures([candidate.minhash for candidate in found.candidates])
-    similarities = compare_many(fp.signature, fp.shingle_count, signatures, counts)
-    originals = []
-    stories = []
-    for candidate, similarity in zip(found.candidates, similarities, strict=True):
-        if similarity.relation is Relation.DUPLICATE:
-            originals.append(candidate)
-        elif similarity.relation is Relation.SAME_STORY:
-            stories.append(candidate)
+    similar = compare_many(fp.signature, fp.shingle_count, signatures, counts)
+    pairs = list(zip(found.candidates, similar, strict=True))
+    originals = [candidate for candidate, similarity in pairs if similarity.relation is Relation.DUPLICATE]
+    suspects = [candidate for candidate, similarity in pairs if similarity.check_containment]
+    originals += _excerpts(connection, fp, suspects)
     if originals:
         first = min(originals, key=lambda candidate: candidate.original_id)
         return Verdict(first.original_id, first.cluster, repeated=True)
+    stories = [candidate for candidate, similarity in pairs if similarity.relation is Relation.SAME_STORY]
     if stories:
         return Verdict(None, min(candidate.cluster_id for candidate in stories), repeated=False)
     return Verdict(None, None, repeated=False)
+
+
+def _excerpts(connection: Connection, fp: Fingerprint, suspects: list[Candidate]) -> list[Candidate]:
+    """The suspects that contain the text or are contained in it, measured exactly on their stored
+    text (one query for all; suspects are rare, so re-shingling is cheaper than storing shingles)."""
+    if not suspects:
+        return []
+    texts = stored_texts(connection, [candidate.id for candidate in suspects])
+    return [candidate for candidate in suspects if is_excerpt(fp.shingles, shingles(texts[candidate.id]))]
 
 
 class DedupStage:

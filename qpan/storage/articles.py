@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    func,
     insert,
     literal_column,
     or_,
@@ -38,7 +39,10 @@ from qpan.pipelines.dedup import is_current
 from qpan.storage import search
 from qpan.storage.models import Article, DedupBand, utcnow
 
-MAX_CANDIDATES = 200  # candidates verified per lookup; real lookups return a handful
+# Candidates a lookup verifies, at most: the band arm's, ranked by the bands they share, and the
+# date window's on either side of the publication time, nearest first (see :func:`lookup`).
+BAND_CANDIDATES = 64
+WINDOW_CANDIDATES = 48
 
 # columns an update by canonical URL refreshes; the rest (source, run_id, duplicate_of, cluster,
 # alerted_at, seed_name) belong to the first time the article was stored
@@ -86,6 +90,15 @@ def find_by_canonical(connection: Connection, canonical_url: str) -> ArticleRef 
     return ArticleRef(*row) if row else None
 
 
+_TEXTS = select(_ARTICLES.c.id, _ARTICLES.c.text).where(_ARTICLES.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def stored_texts(connection: Connection, article_ids: Sequence[int]) -> dict[int, str]:
+    """The stored text of each article, by id: the dedup stage re-shingles the few candidates that
+    may contain the new text (or be contained in it) to measure containment exactly."""
+    return dict(connection.execute(_TEXTS, {"ids": list(article_ids)}).all())
+
+
 @dataclass(frozen=True)
 class Lookup:
     """What the database says about one article's fingerprint (see :func:`lookup`)."""
@@ -123,16 +136,23 @@ def _lookup_query(band_count: int, window: bool) -> CompoundSelect:
     if band_count:
         bands = _BANDS.c
         pairs = (and_(bands.band == bindparam(f"b{n}"), bands.key == bindparam(f"k{n}")) for n in range(band_count))
-        sharing = select(bands.article_id).where(or_(*pairs))
-        by_band = select(*_LOOKUP_COLUMNS).where(_ARTICLES.c.id.in_(sharing))
-        arms.append(_part(_CANDIDATE, by_band.order_by(_ARTICLES.c.id).limit(MAX_CANDIDATES)))
-    if window:
-        near = select(*_LOOKUP_COLUMNS).where(
-            _ARTICLES.c.relevant.is_(True),
-            _ARTICLES.c.published.between(bindparam("start"), bindparam("end")),
-            _ARTICLES.c.duplicate_of_id.is_(None),
+        shared = func.count().label("shared")
+        ranked = (
+            select(bands.article_id, shared)
+            .where(or_(*pairs))
+            .group_by(bands.article_id)
+            .order_by(shared.desc(), bands.article_id)
+            .limit(BAND_CANDIDATES)
+            .subquery()
         )
-        arms.append(_part(_CANDIDATE, near.limit(MAX_CANDIDATES)))
+        by_band = select(*_LOOKUP_COLUMNS).join(ranked, ranked.c.article_id == _ARTICLES.c.id)
+        arms.append(_part(_CANDIDATE, by_band))
+    if window:
+        published = _ARTICLES.c.published
+        near = select(*_LOOKUP_COLUMNS).where(_ARTICLES.c.relevant.is_(True), _ARTICLES.c.duplicate_of_id.is_(None))
+        before = near.where(published.between(bindparam("start"), bindparam("at"))).order_by(published.desc())
+        after = near.where(published > bindparam("at"), published <= bindparam("end")).order_by(published)
+        arms += [_part(_CANDIDATE, side.limit(WINDOW_CANDIDATES)) for side in (before, after)]
     return union_all(*arms)
 
 
@@ -147,21 +167,25 @@ def lookup(
     candidates, in one statement (one round trip instead of four: on SQLite the statements'
     overhead, not the index lookups, was most of a lookup). Its arms:
 
-    * band keys: stored articles sharing at least one LSH band key, earliest first; an OR of
-      (band, key) equalities, each answered by the (band, key) index, so its cost depends on
-      how many articles share a band, not on how many are stored;
+    * band keys: stored articles sharing at least one LSH band key; an OR of (band, key)
+      equalities, each answered by the (band, key) index. On one theme the formulaic phrases
+      make unrelated articles share a band now and then (2-5% of relevant pairs), so their
+      number grows with the store (``benchmarks/pipeline.py --only lookup``); only the
+      ``BAND_CANDIDATES`` sharing the most bands, earliest first among equals, are verified.
+      A duplicate shares several bands (six on average at Jaccard 0.5), a chance match one.
     * ``window`` (first, last publication time): relevant originals published in it. Other
       reports of the same meeting share a fifth to a half of their text, where the LSH bands
-      find only some of them; they appear within a day or two of each other, and the relevant
-      articles of a few days are few, so this range on the (relevant, published) index finds
-      the rest at a cost that does not grow with the number of stored articles. No ORDER BY:
-      it would tempt a planner into walking the primary key instead.
+      find only some of them; they appear within a day or two of each other. A busy news day
+      has hundreds of relevant articles, so only the ``WINDOW_CANDIDATES`` nearest in time on
+      either side of the window's middle are taken: two ordered walks of the (relevant,
+      published) index, whose cost depends on neither the store nor the day.
     """
     params: dict[str, Any] = {"url": canonical_url, "hash": content_hash}
     for n, (band, key) in enumerate(band_keys):
         params[f"b{n}"], params[f"k{n}"] = band, key
     if window is not None:
-        params["start"], params["end"] = window
+        start, end = window
+        params.update(start=start, at=start + (end - start) / 2, end=end)
     known = same_text = None
     candidates: dict[int, Candidate] = {}
     for kind, article_id, duplicate_of_id, cluster, minhash in connection.execute(

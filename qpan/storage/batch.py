@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from qpan.pipelines.dedup import Relation, compare, decode_signature
+from qpan.pipelines.dedup import compare, decode_signature
 from qpan.stats import Stats, record_not_stored, stat_key
 from qpan.storage.articles import store_article
 from qpan.storage.crawler import crawler_database
@@ -81,9 +81,9 @@ class ArticleBatch:
 
     def holds_match_for(self, item: Any) -> bool:
         """True if a waiting article has the item's canonical URL or text hash, or shares a band
-        key with it and is similar enough to matter (a duplicate or the same story). Articles on
-        one theme share a band now and then without being alike; flushing for those would make
-        batches needlessly small."""
+        key with it and is similar enough to matter (a duplicate, the same story or perhaps an
+        excerpt). Articles on one theme share a band now and then without being alike; flushing
+        for those would make batches needlessly small."""
         if item.get("canonical_url") in self._urls or item.get("content_hash") in self._hashes:
             return True
         mine = decode_signature(item.get("minhash"))
@@ -91,7 +91,7 @@ class ArticleBatch:
             return False
         for other in {id(o): o for key in item.get("band_keys") or () for o in self._bands.get(key, ())}.values():
             theirs = decode_signature(other.get("minhash"))
-            if theirs is not None and compare(*mine, *theirs).relation is not Relation.UNRELATED:
+            if theirs is not None and compare(*mine, *theirs).related:
                 return True
         return False
 

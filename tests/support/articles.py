@@ -9,12 +9,15 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from qpan.items import ArticleItem
+from qpan.pipelines import dedup
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import Article, DedupBand
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 DEDUP_FIXTURES = Path(__file__).resolve().parents[1] / "dedup"
+MEETING_SEED = "000_219d41f9fef099b1"  # the 16/7/2021 conference that dedup/same_meeting_qdnd.txt also reports
+MEETING_DAY = datetime.fromisoformat("2021-07-16T16:15:00+07:00")
 
 
 def seed_texts() -> dict[str, str]:
@@ -72,6 +75,33 @@ def republications(text: str) -> dict[str, str]:
         "different_title": "\n\n".join([headline, *(parts[1:] if len(parts[0]) < 150 else parts)]),
         "added_caption": "\n\n".join([*parts[:2], caption, *parts[2:]]),
     }
+
+
+def excerpts(text: str) -> dict[str, str]:
+    """How another site republishes part of a text: its first two thirds of paragraphs (the last,
+    often long, ones cut), its first 40% of words, and that excerpt in the other site's chrome."""
+    parts = paragraphs(text)
+    words = text.split(" ")
+    forty = " ".join(words[: int(0.4 * len(words))])
+    return {
+        "first_two_thirds": "\n\n".join(parts[: -(-2 * len(parts) // 3)]),
+        "first_40_percent": forty,
+        "excerpt_in_other_chrome": "Trang chủ › Thời sự\n\nĐọc nhanh\n\n" + forty
+        + "\n\nNguồn: Báo Công an nhân dân\n\nTin mới nhất\n\nĐăng ký nhận bản tin",
+    }
+
+
+def found_as_duplicate(original: str, copy: str) -> bool:
+    """The dedup stage's verdict on a pair, without a database: the copy shares a band with the
+    original (so the lookup brings it up) and is a duplicate by Jaccard, or by exact containment
+    when the estimate calls for the check."""
+    first, second = dedup.fingerprint(original), dedup.fingerprint(copy)
+    if first.signature is None or second.signature is None or not set(first.band_keys) & set(second.band_keys):
+        return False
+    similarity = dedup.compare(first.signature, first.shingle_count, second.signature, second.shingle_count)
+    if similarity.relation is dedup.Relation.DUPLICATE:
+        return True
+    return similarity.check_containment and dedup.is_excerpt(first.shingles, second.shingles)
 
 
 def count_rows(database: Database) -> dict[str, int]:
