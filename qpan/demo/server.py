@@ -33,12 +33,14 @@ _POLL_SECONDS = 0.05
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as the server saw it; ``path`` keeps the query string, header names are lower-case."""
+    """One request as the server saw it; ``path`` keeps the query string, header names are lower-case,
+    ``arrived`` is when it came in (``time.monotonic()``, for politeness tests)."""
 
     path: str
     method: str
     status: int
     headers: dict[str, str]
+    arrived: float = 0.0
 
 
 @dataclass
@@ -279,6 +281,7 @@ def _handler(state: _SiteState) -> type[BaseHTTPRequestHandler]:
             return
 
         def _answer(self, with_body: bool) -> None:
+            self.arrived = time.monotonic()
             split = urlsplit(self.path)
             path, target = split.path or "/", split.path + (f"?{split.query}" if split.query else "")
             override = state.take_override(target, path)
@@ -337,7 +340,8 @@ def _handler(state: _SiteState) -> type[BaseHTTPRequestHandler]:
             merged = {**headers, **extra}
             # logged before answering, so a client that has its response also finds it in requests()
             record = RequestRecord(
-                target_of(self.path), self.command, status, {k.lower(): v for k, v in self.headers.items()}
+                target_of(self.path), self.command, status, {k.lower(): v for k, v in self.headers.items()},
+                self.arrived,
             )
             with state.lock:
                 state.log.append(record)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from qpan import defaults
 from qpan.pipelines.dedup import Relation, compare, decode_signature
 from qpan.stats import Stats, stat_key
 from qpan.storage.articles import store_article
@@ -32,9 +33,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_SIZE = 100
-DEFAULT_MAX_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -51,8 +49,8 @@ class ArticleBatch:
         self,
         database: Database,
         *,
-        size: int = DEFAULT_SIZE,
-        max_wait: float = DEFAULT_MAX_WAIT,
+        size: int = defaults.QPAN_STORE_BATCH_SIZE,
+        max_wait: float = defaults.QPAN_STORE_MAX_WAIT,
         run_id: int | None = None,
         stats: Stats | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -164,8 +162,8 @@ def crawler_batch(crawler: Crawler) -> ArticleBatch:
         settings = crawler.settings
         batch = ArticleBatch(
             crawler_database(crawler),
-            size=settings.getint("QPAN_STORE_BATCH_SIZE", DEFAULT_SIZE),
-            max_wait=settings.getfloat("QPAN_STORE_MAX_WAIT", DEFAULT_MAX_WAIT),
+            size=settings.getint("QPAN_STORE_BATCH_SIZE", defaults.QPAN_STORE_BATCH_SIZE),
+            max_wait=settings.getfloat("QPAN_STORE_MAX_WAIT", defaults.QPAN_STORE_MAX_WAIT),
             run_id=settings.get("QPAN_RUN_ID"),
             stats=crawler.stats,
         )
