@@ -25,6 +25,7 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     "qpan.crawler.middlewares.domains.DomainGuard": 40,
     "qpan.crawler.middlewares.accounting.SourceAccounting": 75,
+    "qpan.crawler.middlewares.auth.SourceCredentials": 290,  # before Scrapy's HttpAuthMiddleware (300)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "qpan.crawler.middlewares.retry.RetryAfterMiddleware": 550,
     "qpan.crawler.middlewares.conditional.ConditionalRequests": 595,

@@ -77,5 +77,6 @@ def test_retry_after_pauses_that_site_only_and_the_retry_comes_after_it(
     assert after[0][0] - refused >= RETRY_AFTER - TIMER_SLACK, (round(after[0][0] - refused, 3), after[0][1])
     retried = next(arrived for arrived, path, status in site if path == rss and status == 200)
     assert retried - refused >= RETRY_AFTER - TIMER_SLACK
-    meanwhile = [path for arrived, path, _ in arrivals(fixture_web, "baodiaphuong") if refused < arrived < retried]
-    assert meanwhile, "the other source waited too"
+    pause = (refused, refused + RETRY_AFTER - 0.2)  # a reactor blocked for the pause serves nobody in it
+    meanwhile = [path for arrived, path, _ in arrivals(fixture_web, "baodiaphuong") if pause[0] < arrived < pause[1]]
+    assert len(meanwhile) >= 2, "the other source waited too"

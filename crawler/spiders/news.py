@@ -34,6 +34,7 @@ from qpan.crawler.harvest.feeds import Entry, feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
 from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
 from qpan.crawler.registry import UnknownSource, host_allowed, source_domains, sources_from_settings
+from qpan.crawler.urls import split_credentials
 from qpan.stats import stat_key
 from qpan.storage.crawler import crawler_database
 from qpan.storage.migrate import current_revision
@@ -169,7 +170,9 @@ class NewsSpider(scrapy.Spider):
             request_meta[meta.OFFSITE_OK] = True
         else:
             request_meta["download_slot"] = source.name
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=request_meta)
+        # credentials go as a header (crawler/middlewares/auth.py), never in a URL Scrapy logs or we store
+        clean_url = split_credentials(url)[0]
+        return scrapy.Request(clean_url, callback=callback, errback=self.on_error, meta=request_meta)
 
     def _feed_request(self, url: str, source: SourceConfig, *, discovered: bool = False) -> scrapy.Request:
         return self._request(url, source, meta.FEED, self.parse_feed, conditional=True, discovered=discovered)
