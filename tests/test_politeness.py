@@ -46,6 +46,7 @@ def test_a_sources_own_delay_holds_under_autothrottle(
     result = qpan_process(config, "crawl", "--quiet")
 
     assert_clean(result)
+    assert "ERROR" not in result.stderr, result.stderr
     times = [arrived for arrived, _, _ in arrivals(fixture_web, "tinbiengioi")]
     assert len(times) >= 5, arrivals(fixture_web, "tinbiengioi")
     gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
