@@ -91,7 +91,11 @@ def _run_spider(settings: Settings, **spider_args: Any) -> str | None:
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, **spider_args)
     process.start()
-    return crawler.stats.get_value("finish_reason") if crawler.stats else None
+    try:
+        stats = crawler.stats
+    except RuntimeError:  # Scrapy sets it when the crawl starts: this one never did
+        return None
+    return stats.get_value("finish_reason")
 
 
 def _figures(database: Database, run_id: int) -> list[SourceFigures]:

@@ -56,13 +56,14 @@ def test_a_sources_own_delay_holds_under_autothrottle(
 def test_retry_after_pauses_that_site_only_and_the_retry_comes_after_it(
     tmp_path: Path, fixture_web: LocalWeb, initialised: Path  # noqa: F811
 ) -> None:
-    rss = "/rss/tin-moi.rss"
+    rss, atom = "/rss/tin-moi.rss", "/feeds/thoi-su.atom"
     fixture_web.set_route("tinbiengioi", rss, status=429, headers={"Retry-After": str(int(RETRY_AFTER))}, times=1)
+    base = fixture_web.url("tinbiengioi")
     config = write_config(
         tmp_path, fixture_web,
         crawl={"autothrottle": True, "download_delay": 0},
         sources=[
-            source(fixture_web, "tinbiengioi", download_delay=0.3),
+            source(fixture_web, "tinbiengioi", feeds=[base + rss, base + atom], download_delay=0.3),
             source(fixture_web, "baodiaphuong", download_delay=0.3),
         ],
     )
