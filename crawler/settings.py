@@ -23,6 +23,7 @@ ITEM_PIPELINES = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    "qpan.crawler.middlewares.slots.SourceSlots": 30,
     "qpan.crawler.middlewares.domains.DomainGuard": 40,
     "qpan.crawler.middlewares.accounting.SourceAccounting": 75,
     "qpan.crawler.middlewares.auth.SourceCredentials": 290,  # before Scrapy's HttpAuthMiddleware (300)

@@ -20,11 +20,8 @@ TIMER_SLACK = 0.05  # the reactor's timers fire to about a millisecond; the floo
 
 
 def arrivals(web: LocalWeb, site: str) -> list[tuple[float, str, int]]:
-    """(arrival time, path, status) of the site's requests, robots.txt left out: Scrapy fetches
-    it on a slot of its own, before anything else of the site."""
-    return sorted(
-        (record.arrived, record.path, record.status) for record in web.requests(site) if record.path != "/robots.txt"
-    )
+    """(arrival time, path, status) of every request the site got, robots.txt included."""
+    return sorted((record.arrived, record.path, record.status) for record in web.requests(site))
 
 
 def source(web: LocalWeb, name: str, **changes: object) -> dict[str, object]:
