@@ -21,7 +21,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-from qpan import __version__
+from qpan import __version__, defaults
 from qpan.config import Config, SourceConfig, load_config
 from qpan.crawler.registry import select_sources, theme_queries
 
@@ -97,6 +97,6 @@ def computed_settings(config: Config, sources: list[SourceConfig]) -> dict[str, 
 
 class QpanAddon:
     def update_settings(self, settings: BaseSettings) -> None:
-        config: Config = settings.get("QPAN_CONFIG") or load_config()
-        sources = select_sources(config, settings.getlist("QPAN_SOURCE_NAMES"))
+        config: Config = settings.get("QPAN_CONFIG", defaults.QPAN_CONFIG) or load_config()
+        sources = select_sources(config, settings.getlist("QPAN_SOURCE_NAMES", list(defaults.QPAN_SOURCE_NAMES)))
         settings.setdict(computed_settings(config, sources), priority="addon")

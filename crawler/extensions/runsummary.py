@@ -15,6 +15,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session
 
+from qpan import defaults
 from qpan.crawler.summary import SourceFigures, figures_from_stats, run_status
 from qpan.stats import stat_key, yielded_articles
 from qpan.storage.crawler import crawler_database
@@ -71,7 +72,7 @@ class RunSummary:
     def __init__(self, crawler: Crawler, database: Database) -> None:
         self.crawler = crawler
         self.database = database
-        self.run_id: int | None = crawler.settings.get("QPAN_RUN_ID")
+        self.run_id: int | None = crawler.settings.get("QPAN_RUN_ID", defaults.QPAN_RUN_ID)
         self.own_run = False
 
     @classmethod

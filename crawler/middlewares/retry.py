@@ -53,9 +53,9 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
 class RetryAfterMiddleware(RetryMiddleware):
     """Settings: ``QPAN_RETRY_BACKOFF``, ``QPAN_RETRY_MAX_DELAY`` and Scrapy's ``RETRY_*``."""
 
-    backoff: float = defaults.QPAN_RETRY_BACKOFF
-    max_delay: float = defaults.QPAN_RETRY_MAX_DELAY
-    politeness: SlotPoliteness | None = None
+    backoff: float
+    max_delay: float
+    politeness: SlotPoliteness | None  # None when the extension is switched off: retries then just wait their turn
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:

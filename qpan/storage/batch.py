@@ -164,7 +164,7 @@ def crawler_batch(crawler: Crawler) -> ArticleBatch:
             crawler_database(crawler),
             size=settings.getint("QPAN_STORE_BATCH_SIZE", defaults.QPAN_STORE_BATCH_SIZE),
             max_wait=settings.getfloat("QPAN_STORE_MAX_WAIT", defaults.QPAN_STORE_MAX_WAIT),
-            run_id=settings.get("QPAN_RUN_ID"),
+            run_id=settings.get("QPAN_RUN_ID", defaults.QPAN_RUN_ID),
             stats=crawler.stats,
         )
         setattr(crawler, _ATTRIBUTE, batch)
