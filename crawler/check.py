@@ -36,13 +36,13 @@ from scrapy.http import HtmlResponse
 from w3lib.encoding import http_content_type_encoding
 
 from qpan.config import Config, SourceConfig
+from qpan.crawler.addon import user_agent
 from qpan.crawler.harvest.dates import cutoff, is_recent
 from qpan.crawler.harvest.feeds import feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, search_url
 from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
 from qpan.crawler.middlewares.retry import retry_after_seconds
 from qpan.crawler.registry import host_allowed, source_domains
-from qpan.crawler.settings import user_agent
 from qpan.crawler.spiders.news import home_of
 from qpan.items import ArticleItem
 

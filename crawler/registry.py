@@ -95,9 +95,13 @@ def source_domains(source: SourceConfig) -> list[str]:
     """
     if source.domains:
         return [domain.lower() for domain in source.domains]
-    urls = [source.home, *source.feeds, *source.sitemaps, *source.listings, *source.search]
-    hosts = (urlsplit(url).netloc.lower() for url in urls if url)
+    hosts = (urlsplit(url).netloc.rpartition("@")[2].lower() for url in source_urls(source))
     return list(dict.fromkeys(host for host in hosts if host))
+
+
+def source_urls(source: SourceConfig) -> list[str]:
+    """Every URL the registry gives for ``source`` (some may carry ``user:password@``)."""
+    return [url for url in (source.home, *source.feeds, *source.sitemaps, *source.listings, *source.search) if url]
 
 
 def host_allowed(url: str, domains: list[str]) -> bool:

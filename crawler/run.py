@@ -16,22 +16,62 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
 from sqlalchemy.exc import SQLAlchemyError
 
 from qpan.config import Config
 from qpan.crawler.registry import select_sources
-from qpan.crawler.settings import build_settings
 from qpan.crawler.spiders.news import NewsSpider
 from qpan.crawler.summary import SourceFigures, figures_from_stats, not_stored_error, run_status
+from qpan.errors import UserError
 from qpan.storage.db import Database, describe_database_error
 from qpan.storage.migrate import require_current_schema
 from qpan.storage.models import CrawlRun, SourceHealth, utcnow
 from qpan.storage.runs import mark_dead_runs
 
 EXIT_INTERRUPTED = 130
+SETTINGS_MODULE = "qpan.crawler.settings"
+
+
+class ScaleOutUnavailable(UserError):
+    """Falling back to a private frontier would silently fetch every page once per machine."""
+
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__("redis_url is set but scrapy-redis is not installed: pip install 'qpan[scale]'")
+
+
+def require_scale_out(redis_url: str) -> None:
+    """Checked when a crawl starts, before its run row: inside Scrapy the same failures are
+    pages of tracebacks. The settings name the scheduler by its path only."""
+    try:
+        scale = import_module("qpan.crawler.scale")
+    except ImportError:
+        raise ScaleOutUnavailable() from None
+    scale.require_reachable(redis_url)
+
+
+def crawl_settings(
+    config: Config,
+    *,
+    sources: list[str] | None = None,
+    since_days: int | None = None,
+    progress: bool = False,
+) -> Settings:
+    """The project settings plus this run's choices, at command-line priority; the add-on
+    (``crawler/addon.py``) turns ``config`` into the rest when the crawler is created."""
+    settings = Settings()
+    settings.setmodule(SETTINGS_MODULE, priority="project")
+    choices: dict[str, Any] = {"QPAN_CONFIG": config, "QPAN_SOURCE_NAMES": sources or [], "QPAN_PROGRESS": progress}
+    if since_days is not None:
+        choices["QPAN_SINCE_DAYS"] = since_days
+    settings.setdict(choices, priority="cmdline")
+    return settings
 
 
 @dataclass
@@ -49,14 +89,18 @@ class RunResult:
         return 0 if self.status == "ok" else 1
 
 
-def _run_spider(settings: dict[str, Any], **spider_args: Any) -> dict[str, Any]:
+def _run_spider(settings: Settings, **spider_args: Any) -> dict[str, Any]:
     """Run the news spider to the end; returns its stats, with Scrapy's ``finish_reason``
     (empty if it never ran)."""
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, **spider_args)
     process.start()
-    return crawler.stats.get_stats() if crawler.stats else {}
+    try:
+        stats = crawler.stats
+    except RuntimeError:  # Scrapy sets it when the crawl starts: this one never did
+        return {}
+    return stats.get_stats() if stats else {}
 
 
 def _record_outcome(database: Database, run_id: int, status: str, error: str | None) -> str | None:
@@ -81,10 +125,11 @@ def run_crawl(
     progress: bool = True,
 ) -> RunResult:
     """Crawl ``sources`` (default: every enabled source) once and record the run."""
-    selected = select_sources(config, sources)
+    selected = select_sources(config, sources)  # an unknown name fails before anything starts
     database = require_current_schema(Database(config.database.url))
-    # Settings first: a setting the user can get wrong (an unreachable Redis) fails before a run row exists.
-    settings = build_settings(config, since_days=since_days, sources=selected, progress=progress)
+    if config.crawl.redis_url:
+        require_scale_out(config.crawl.redis_url)
+    settings = crawl_settings(config, sources=sources, since_days=since_days, progress=progress)
     host = socket.gethostname()
     with database.session() as session:
         mark_dead_runs(session, host)
@@ -92,7 +137,7 @@ def run_crawl(
         session.add(run)
         session.flush()
         run_id = run.id
-    settings["QPAN_RUN_ID"] = run_id
+    settings.set("QPAN_RUN_ID", run_id, priority="cmdline")
     error = None
     stats: dict[str, Any] = {}
     try:
@@ -115,9 +160,9 @@ def run_crawl(
 
 def run_discovery(config: Config, name: str) -> dict[str, Any]:
     """Discover one source's feeds and sitemaps now; returns (and records) what was found."""
-    selected = select_sources(config, [name])
+    select_sources(config, [name])
     database = require_current_schema(Database(config.database.url))
-    settings = build_settings(config, sources=selected, progress=False)
+    settings = crawl_settings(config, sources=[name])
     _run_spider(settings, mode="discover")
     with database.session() as session:
         health = session.get(SourceHealth, name)

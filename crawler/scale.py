@@ -14,8 +14,8 @@ crawls, so a killed process cannot keep a round (and its seen-set) alive for eve
 run starts a fresh round; articles already stored are skipped by ``SeenUrlFilter`` against the
 shared database, as on one machine.
 
-Importing this module needs scrapy-redis; ``crawler.settings`` imports it only when
-``[crawl] redis_url`` is set.
+Importing this module needs scrapy-redis; ``crawler/run.py`` imports it only when
+``[crawl] redis_url`` is set, and Scrapy loads ``SharedScheduler`` by the path the add-on sets.
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ if redis.call('zcard', KEYS[1]) == 0 then redis.call('del', KEYS[1], KEYS[2], KE
 
 
 class RedisUnreachable(UserError):
-    """Checked before the crawl: inside Scrapy the same failure is a page of Twisted tracebacks."""
+    """Checked when the crawl starts: inside Scrapy the same failure is a page of Twisted tracebacks."""
+
+    exit_code = 2
 
     def __init__(self, redis_url: str, error: RedisError) -> None:
         where = urlsplit(redis_url).netloc.rpartition("@")[2] or redis_url  # never print a password

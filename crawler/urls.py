@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Collection
 from functools import cache
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import tldextract
 from w3lib.url import safe_url_string
@@ -116,3 +116,28 @@ def is_http_url(url: str) -> bool:
     """True for an absolute http(s) URL with a host: the only kind worth storing."""
     parts = urlsplit(url)
     return parts.scheme in _DEFAULT_PORTS and bool(parts.hostname)
+
+
+_USERINFO_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]*):[^@\s/]*@", re.IGNORECASE)
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """``(url without user:password@, user, password)``; the user and password percent-decoded.
+
+    A source URL may carry HTTP basic credentials; requests go out without them (Scrapy's
+    HttpAuthMiddleware sends them as a header, for that host only) so no log line, error text
+    or stored URL can hold them.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None, None
+    host = parts.netloc.rpartition("@")[2]
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    user = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return clean, user, password
+
+
+def redact_text(text: str) -> str:
+    """Every ``scheme://user:password@`` in ``text`` shown as ``scheme://user:***@``."""
+    return _USERINFO_PASSWORD.sub(r"\g<head>:***@", text)

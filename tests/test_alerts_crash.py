@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from qpan.defaults import QPAN_STORE_MAX_WAIT
 from qpan.demo import LocalWeb
 from qpan.scheduler.alerts import dispatch, dispatch_after_run
-from qpan.storage.batch import DEFAULT_MAX_WAIT
 from qpan.storage.models import CrawlRun, utcnow
 from tests.conftest import write_config
 from tests.support.alerting import (
@@ -112,11 +112,11 @@ def test_a_real_crawl_killed_after_storing_is_alerted_once_by_the_next_run(
     """``qpan crawl`` SIGKILLed after its store flushed articles, while a site hangs: no alert went out.
 
     The store writes in batches, flushed when an article arrives after the oldest waiting one
-    has waited ``DEFAULT_MAX_WAIT``: the listing answers after that wait (so its articles
+    has waited ``QPAN_STORE_MAX_WAIT``: the listing answers after that wait (so its articles
     trigger a flush), and its second page then hangs until the kill.
     """
     database = migrated_database(tmp_path)
-    fixture_web.set_route("congantinh", "/tin-tuc", delay=DEFAULT_MAX_WAIT + 1)
+    fixture_web.set_route("congantinh", "/tin-tuc", delay=QPAN_STORE_MAX_WAIT + 1)
     fixture_web.set_route("congantinh", "/tin-tuc/trang-2.html", delay=120)
     with webhook_server() as hook:
         config = str(write_config(tmp_path, fixture_web, alerts={"urls": [hook.url]}))

@@ -1,4 +1,4 @@
-"""Parsers behind the spider: feeds, sitemaps, links, dates, retry delays, run figures, settings."""
+"""Parsers behind the spider: feeds, sitemaps, links, dates, retry delays, run figures."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from scrapy.http import HtmlResponse
 
-from qpan.config import config_from_dict
 from qpan.crawler.harvest.dates import cutoff, from_w3c, is_recent
 from qpan.crawler.harvest.feeds import feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, next_page, search_url, unwrap_link
 from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
 from qpan.crawler.middlewares.retry import backoff_delay, retry_after_seconds
-from qpan.crawler.settings import build_settings
 from qpan.crawler.summary import figures_from_stats, run_status
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>
@@ -114,29 +112,6 @@ def test_figures_and_run_status_from_stats() -> None:
     assert run_status([a], "finished") == "ok"
     assert run_status([b], "finished") == "failed"
     assert run_status([a], "shutdown") == "interrupted"
-
-
-def test_build_settings_is_where_config_becomes_scrapy_settings() -> None:
-    config = config_from_dict(
-        {
-            "crawl": {"shipped_sources": False, "user_agent_contact": "https://example.org/c", "download_delay": 2},
-            "sources": [{"name": "a", "feeds": ["http://127.0.0.1:9/f"], "download_delay": 5}],
-        }
-    )
-    settings = build_settings(config, since_days=3)
-    assert settings["USER_AGENT"] == "qpan/0.1.0 (+https://example.org/c)"
-    assert settings["ROBOTSTXT_OBEY"] is True
-    assert list(settings["ITEM_PIPELINES"]) == [
-        "qpan.pipelines.stages.clean.CleanStage",
-        "qpan.pipelines.stages.relevance.RelevanceStage",
-        "qpan.pipelines.stages.dedup.DedupStage",
-        "qpan.pipelines.stages.store.StoreStage",
-    ]
-    assert sorted(settings["ITEM_PIPELINES"].values()) == [100, 200, 300, 400]
-    assert settings["DOWNLOAD_SLOTS"]["a"]["delay"] == 5
-    assert settings["QPAN_SINCE_DAYS"] == 3
-    assert [source["name"] for source in settings["QPAN_SOURCES"]] == ["a"]
-    assert settings["QPAN_TOPIC"]["threshold"] == 0.5
 
 
 def test_download_failures_read_as_one_short_line() -> None:

@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = {"qpan", "qpan.config", "qpan.errors", "qpan.timezone", "qpan.stats", "qpan.items"}
+CORE = {"qpan", "qpan.config", "qpan.defaults", "qpan.errors", "qpan.timezone", "qpan.stats", "qpan.items"}
 PURE = {"qpan.pipelines.normalize", "qpan.pipelines.dedup"}
 RANKS = {"core": 0, "storage": 1, "crawler": 2, "pipelines": 2, "scheduler": 3, "top": 4}
 

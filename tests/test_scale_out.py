@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 
 from qpan.config import ConfigError, config_from_dict
 from qpan.crawler import meta
-from qpan.crawler.settings import build_settings
+from qpan.crawler.addon import computed_settings
+from qpan.crawler.registry import select_sources
 from qpan.crawler.urls import canonicalize_url
 from qpan.demo import LocalWeb
 from qpan.demo.config import write_config
@@ -92,7 +93,8 @@ def schedulers(redis_url: str, count: int) -> tuple[ArticleSpider, list[SharedSc
     """``count`` schedulers as ``count`` machines' crawls would open them, on one Redis."""
     from qpan.crawler.scale import SharedScheduler  # imported here: the other tests run without scrapy-redis
 
-    crawler = get_crawler(ArticleSpider, build_settings(config_from_dict({"crawl": {"redis_url": redis_url}})))
+    config = config_from_dict({"crawl": {"redis_url": redis_url}})
+    crawler = get_crawler(ArticleSpider, computed_settings(config, select_sources(config)))
     spider = ArticleSpider.from_crawler(crawler)
     opened = [SharedScheduler.from_crawler(crawler) for _ in range(count)]
     for scheduler in opened:
@@ -220,7 +222,7 @@ def test_unreachable_redis_is_one_line(tmp_path: Path, fixture_web: LocalWeb) ->
 
     result = qpan_process(config, "crawl", "--quiet")
 
-    assert result.returncode == 1
+    assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"qpan: Redis at {where} is not reachable ("), lines
     assert not fixture_web.requests("tinbiengioi")
@@ -228,11 +230,12 @@ def test_unreachable_redis_is_one_line(tmp_path: Path, fixture_web: LocalWeb) ->
 
 @pytest.mark.redis
 def test_redis_url_switches_the_scheduler_with_keys_per_spider_and_sources(redis_url: str) -> None:
-    plain = build_settings(config_from_dict({}))
+    plain_config = config_from_dict({})
+    plain = computed_settings(plain_config, select_sources(plain_config))
     assert not SCALE_KEYS & set(plain)
 
     config = config_from_dict({"crawl": {"redis_url": redis_url}})
-    shared = build_settings(config)
+    shared = computed_settings(config, select_sources(config))
     assert shared["SCHEDULER"] == "qpan.crawler.scale.SharedScheduler"
     assert shared["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
     assert shared["REDIS_URL"] == redis_url
@@ -241,7 +244,7 @@ def test_redis_url_switches_the_scheduler_with_keys_per_spider_and_sources(redis
     assert {key: value for key, value in shared.items() if key not in SCALE_KEYS} == plain
 
     other_sources = config_from_dict({"sources": [{"name": "x", "feeds": ["http://x/"]}]}).sources
-    assert build_settings(config, sources=other_sources)["SCHEDULER_QUEUE_KEY"] != shared["SCHEDULER_QUEUE_KEY"]
+    assert computed_settings(config, other_sources)["SCHEDULER_QUEUE_KEY"] != shared["SCHEDULER_QUEUE_KEY"]
 
 
 def test_redis_url_must_be_a_redis_url() -> None:

@@ -17,6 +17,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
+from qpan import defaults
+
 REFRESH_SECONDS = 0.5
 
 
@@ -49,7 +51,7 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
-        if not crawler.settings.getbool("QPAN_PROGRESS") or not sys.stderr.isatty():
+        if not crawler.settings.getbool("QPAN_PROGRESS", defaults.QPAN_PROGRESS) or not sys.stderr.isatty():
             raise NotConfigured
         extension = cls(crawler.stats)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)

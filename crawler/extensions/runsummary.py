@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from qpan import defaults
 from qpan.crawler.summary import SourceFigures, figures_from_stats, not_stored_error, run_status
 from qpan.stats import stat_key, yielded_articles
 from qpan.storage.crawler import crawler_database
@@ -79,7 +80,7 @@ class RunSummary:
         self.crawler = crawler
         self.database = database
         self.worker = worker
-        self.run_id: int | None = crawler.settings.get("QPAN_RUN_ID")
+        self.run_id: int | None = crawler.settings.get("QPAN_RUN_ID", defaults.QPAN_RUN_ID)
         self.own_run = False
 
     @classmethod

@@ -1,13 +1,18 @@
-"""Retries with exponential backoff that honour ``Retry-After`` (429 / 503).
+"""Retries that return at once, with the wait put on the site's download slot.
 
-Scrapy's RetryMiddleware re-queues at once; a site that says "come back in 20 s"
-should get its 20 s. The wait is capped (``QPAN_RETRY_MAX_DELAY``) so one stubborn
-site cannot hold a run hostage.
+Scrapy's RetryMiddleware re-queues at once and forgets what the site asked for. A site that
+says "come back in 20 s" (``Retry-After`` on 429/503), or that keeps failing, should get its
+pause, but sleeping here would keep the request in the downloader's active set and, a few
+such sites at once, stall every source. So the retry is returned at once, like Scrapy's own,
+and the pause becomes a hold on that site's slot (``SlotPoliteness.hold``): nothing goes to
+that site before the time is up, and every other site goes on.
+
+The pause is ``QPAN_RETRY_BACKOFF * 2**(attempt-1)``, or what Retry-After asks if longer,
+never more than ``QPAN_RETRY_MAX_DELAY`` (so one stubborn site cannot hold a run hostage).
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -15,8 +20,9 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
-from scrapy.utils.response import response_status_message
+
+from qpan import defaults
+from qpan.crawler.extensions.throttle import SlotPoliteness
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -45,33 +51,33 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
 
 
 class RetryAfterMiddleware(RetryMiddleware):
-    def __init__(self, settings: BaseSettings) -> None:
-        super().__init__(settings)
-        self.backoff = settings.getfloat("QPAN_RETRY_BACKOFF", 1.0)
-        self.max_delay = settings.getfloat("QPAN_RETRY_MAX_DELAY", 60.0)
+    """Settings: ``QPAN_RETRY_BACKOFF``, ``QPAN_RETRY_MAX_DELAY`` and Scrapy's ``RETRY_*``."""
+
+    backoff: float
+    max_delay: float
+    politeness: SlotPoliteness | None  # None when the extension is switched off: retries then just wait their turn
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
-        middleware = cls(crawler.settings)
-        middleware.crawler = crawler
+        middleware = super().from_crawler(crawler)
+        settings = crawler.settings
+        middleware.backoff = settings.getfloat("QPAN_RETRY_BACKOFF", defaults.QPAN_RETRY_BACKOFF)
+        middleware.max_delay = settings.getfloat("QPAN_RETRY_MAX_DELAY", defaults.QPAN_RETRY_MAX_DELAY)
+        middleware.politeness = crawler.get_extension(SlotPoliteness)
         return middleware
 
-    async def _wait_then(self, retry: Request, retry_after: float | None) -> Request:
-        delay = backoff_delay(retry.meta.get("retry_times", 1), self.backoff, self.max_delay, retry_after)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return retry
+    def _pause_site(self, request: Request, retry: Request | Response | None, retry_after: float | None) -> None:
+        if self.politeness is None or not isinstance(retry, Request):
+            return
+        attempt = retry.meta.get("retry_times", 1)
+        self.politeness.hold(request, backoff_delay(attempt, self.backoff, self.max_delay, retry_after))
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
-        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
-            return response
-        retry = self._retry(request, response_status_message(response.status))
-        if retry is None:
-            return response
-        return await self._wait_then(retry, retry_after_seconds(response.headers.get("Retry-After")))
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        result = super().process_response(request, response)
+        self._pause_site(request, result, retry_after_seconds(response.headers.get("Retry-After")))
+        return result
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if request.meta.get("dont_retry", False) or not isinstance(exception, self.exceptions_to_retry):
-            return None
-        retry = self._retry(request, exception)
-        return None if retry is None else await self._wait_then(retry, None)
+    def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        result = super().process_exception(request, exception)
+        self._pause_site(request, result, None)
+        return result

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import sitemap_urls_from_robots
@@ -24,6 +25,7 @@ from sqlalchemy import select
 from twisted.python.failure import Failure
 from w3lib.encoding import http_content_type_encoding
 
+from qpan import defaults
 from qpan.config import SourceConfig
 from qpan.crawler import meta
 from qpan.crawler.extraction import extract_article
@@ -33,7 +35,7 @@ from qpan.crawler.harvest.links import article_links, feed_links, is_article_url
 from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
 from qpan.crawler.middlewares.accounting import account_ignored
 from qpan.crawler.registry import UnknownSource, host_allowed, source_domains, sources_from_settings
-from qpan.crawler.urls import article_canonical
+from qpan.crawler.urls import article_canonical, split_credentials
 from qpan.stats import record_error, stat_key
 from qpan.storage.crawler import crawler_database
 from qpan.storage.migrate import current_revision
@@ -71,8 +73,12 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
-        spider.configure(crawler)
+        # Scrapy creates the spider before the add-on fills in the settings, and opens it after.
+        crawler.signals.connect(spider.spider_opened, signal=signals.spider_opened)
         return spider
+
+    def spider_opened(self) -> None:
+        self.configure(self.crawler)
 
     def configure(self, crawler: Crawler) -> None:
         settings = crawler.settings
@@ -85,7 +91,7 @@ class NewsSpider(scrapy.Spider):
         self.domains = {name: source_domains(source) for name, source in by_name.items()}
         self.since = cutoff(settings.get("QPAN_SINCE_DAYS"))
         self.queries: list[str] = settings.getlist("QPAN_QUERIES") if settings.getbool("QPAN_THEME_SEARCH") else []
-        self.sitemap_max_depth = settings.getint("QPAN_SITEMAP_MAX_DEPTH", 3)
+        self.sitemap_max_depth = settings.getint("QPAN_SITEMAP_MAX_DEPTH", defaults.QPAN_SITEMAP_MAX_DEPTH)
         self.max_size = settings.getint("DOWNLOAD_MAXSIZE")
         self.database = crawler_database(crawler)
 
@@ -195,7 +201,9 @@ class NewsSpider(scrapy.Spider):
             request_meta[meta.OFFSITE_OK] = True
         else:
             request_meta["download_slot"] = source.name
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta=request_meta)
+        # credentials go as a header (crawler/middlewares/auth.py), never in a URL Scrapy logs or we store
+        clean_url = split_credentials(url)[0]
+        return scrapy.Request(clean_url, callback=callback, errback=self.on_error, meta=request_meta)
 
     def _feed_request(self, url: str, source: SourceConfig, *, discovered: bool = False) -> scrapy.Request:
         return self._request(url, source, meta.FEED, self.parse_feed, conditional=True, discovered=discovered)

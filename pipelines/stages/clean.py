@@ -11,12 +11,12 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from qpan import defaults
 from qpan.pipelines.cleaning import BoilerplateRules, BrokenHtml, clean_normalized, html_to_text, load_rules
 from qpan.pipelines.drops import Dropped
 from qpan.pipelines.normalize import normalize_text
 from qpan.stats import Stats, stat_key
 
-DEFAULT_MAX_TEXT_CHARS = 200_000
 DEFAULT_MIN_TEXT_CHARS = 40  # less than a sentence or two is not an article
 HTML_PER_TEXT_CHAR = 10  # body HTML beyond max_text_chars x this is cut before parsing
 
@@ -26,7 +26,7 @@ class CleanStage:
 
     def __init__(
         self,
-        max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+        max_text_chars: int = defaults.QPAN_MAX_TEXT_CHARS,
         stats: Stats | None = None,
         min_text_chars: int = DEFAULT_MIN_TEXT_CHARS,
         rules: BoilerplateRules | None = None,
@@ -38,7 +38,7 @@ class CleanStage:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanStage:
-        max_chars = crawler.settings.getint("QPAN_MAX_TEXT_CHARS", DEFAULT_MAX_TEXT_CHARS)
+        max_chars = crawler.settings.getint("QPAN_MAX_TEXT_CHARS", defaults.QPAN_MAX_TEXT_CHARS)
         return cls(max_text_chars=max_chars, stats=crawler.stats)
 
     def process_item(self, item: Any, spider: object = None) -> Any:

@@ -11,6 +11,7 @@ import typer
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
 from qpan.crawler.registry import all_sources
+from qpan.crawler.urls import redact_text
 from qpan.errors import NotInitialised, UserError
 from qpan.output import Format, emit, stderr_console
 from qpan.storage.models import SourceHealth
@@ -52,6 +53,16 @@ def _health(app: AppContext) -> dict[str, SourceHealth]:
         return {row.source: row for row in session.query(SourceHealth).all()}
 
 
+def _shown(source: Any) -> dict[str, Any]:
+    """The registry entry as shown: a URL's password (HTTP basic auth) becomes ``***``."""
+    data = source.model_dump(mode="json")
+    if data["home"]:
+        data["home"] = redact_text(data["home"])
+    for key in ("feeds", "sitemaps", "listings", "search"):
+        data[key] = [redact_text(url) for url in data[key]]
+    return data
+
+
 def source_rows(app: AppContext) -> list[dict[str, Any]]:
     health = _health(app)
     rows = []
@@ -59,7 +70,7 @@ def source_rows(app: AppContext) -> list[dict[str, Any]]:
         state = health.get(source.name)
         rows.append(
             {
-                **source.model_dump(mode="json"),
+                **_shown(source),
                 "starts": _starts(source),
                 "last_run": state.last_run_at if state else None,
                 "last_success": state.last_success_at if state else None,

@@ -55,7 +55,7 @@ def config_toml(web: LocalWeb, database_url: str, **sections: Any) -> str:
     """
     tables: dict[str, dict[str, Any]] = {
         "database": {"url": database_url},
-        "crawl": {"shipped_sources": False, "download_delay": 0, "autothrottle": False},
+        "crawl": {"shipped_sources": False, "download_delay": 0},
     }
     sources = sections.pop("sources", None)
     for name, values in sections.items():

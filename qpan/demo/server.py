@@ -9,6 +9,7 @@ ever read an immutable snapshot of the site, and mutations swap the snapshot und
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import threading
@@ -33,12 +34,14 @@ _POLL_SECONDS = 0.05
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request as the server saw it; ``path`` keeps the query string, header names are lower-case."""
+    """One request as the server saw it; ``path`` keeps the query string, header names are lower-case,
+    ``arrived`` is when it came in (``time.monotonic()``, for politeness tests)."""
 
     path: str
     method: str
     status: int
     headers: dict[str, str]
+    arrived: float = 0.0
 
 
 @dataclass
@@ -79,6 +82,7 @@ class _SiteState:
             self.by_path = {article.path: article for article in self.site.articles}
             self.overrides = {route["path"]: _override(route) for route in self.initial.routes}
             self.log: list[RequestRecord] = []
+            self.authorization: str | None = None
 
     def add(self, article: Article) -> None:
         with self.lock:
@@ -279,8 +283,13 @@ def _handler(state: _SiteState) -> type[BaseHTTPRequestHandler]:
             return
 
         def _answer(self, with_body: bool) -> None:
+            self.arrived = time.monotonic()
             split = urlsplit(self.path)
             path, target = split.path or "/", split.path + (f"?{split.query}" if split.query else "")
+            if state.authorization is not None and self.headers.get("Authorization") != state.authorization:
+                challenge = RouteOverride(headers={"WWW-Authenticate": 'Basic realm="qpan"'})
+                self._send(401, {"Content-Type": "text/html; charset=utf-8"}, challenge, b"<h1>401</h1>", with_body)
+                return
             override = state.take_override(target, path)
             if override is not None and override.delay:
                 time.sleep(override.delay)
@@ -337,7 +346,8 @@ def _handler(state: _SiteState) -> type[BaseHTTPRequestHandler]:
             merged = {**headers, **extra}
             # logged before answering, so a client that has its response also finds it in requests()
             record = RequestRecord(
-                target_of(self.path), self.command, status, {k.lower(): v for k, v in self.headers.items()}
+                target_of(self.path), self.command, status, {k.lower(): v for k, v in self.headers.items()},
+                self.arrived,
             )
             with state.lock:
                 state.log.append(record)
@@ -477,6 +487,13 @@ class LocalWeb:
         state = self._state(site)
         with state.lock:
             state.overrides[path] = RouteOverride(status, delay, dict(headers or {}), body, times)
+
+    def require_basic_auth(self, site: str, user: str, password: str) -> None:
+        """From now on ``site`` answers 401 to any request without these HTTP basic credentials."""
+        state = self._state(site)
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        with state.lock:
+            state.authorization = f"Basic {token}"
 
     def remove_route(self, site: str, path: str) -> None:
         state = self._state(site)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from qpan import defaults
 from qpan.pipelines.dedup import compare, decode_signature
 from qpan.stats import Stats, record_not_stored, stat_key
 from qpan.storage.articles import store_article
@@ -36,9 +37,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_SIZE = 100
-DEFAULT_MAX_WAIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -56,8 +54,8 @@ class ArticleBatch:
         self,
         database: Database,
         *,
-        size: int = DEFAULT_SIZE,
-        max_wait: float = DEFAULT_MAX_WAIT,
+        size: int = defaults.QPAN_STORE_BATCH_SIZE,
+        max_wait: float = defaults.QPAN_STORE_MAX_WAIT,
         run_id: int | None = None,
         stats: Stats | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -182,9 +180,9 @@ def crawler_batch(crawler: Crawler) -> ArticleBatch:
         settings = crawler.settings
         batch = ArticleBatch(
             crawler_database(crawler),
-            size=settings.getint("QPAN_STORE_BATCH_SIZE", DEFAULT_SIZE),
-            max_wait=settings.getfloat("QPAN_STORE_MAX_WAIT", DEFAULT_MAX_WAIT),
-            run_id=settings.get("QPAN_RUN_ID"),
+            size=settings.getint("QPAN_STORE_BATCH_SIZE", defaults.QPAN_STORE_BATCH_SIZE),
+            max_wait=settings.getfloat("QPAN_STORE_MAX_WAIT", defaults.QPAN_STORE_MAX_WAIT),
+            run_id=settings.get("QPAN_RUN_ID", defaults.QPAN_RUN_ID),
             stats=ReactorStats(crawler.stats),
         )
         setattr(crawler, _ATTRIBUTE, batch)
