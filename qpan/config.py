@@ -89,6 +89,8 @@ class CrawlConfig(_Strict):
     download_timeout: float = Field(default=30, gt=0)
     max_page_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_text_chars: int = Field(default=200_000, ge=1000)
+    # Article URLs followed per sitemap per run (README "Sitemaps": why 5,000).
+    max_sitemap_urls: int = Field(default=5000, ge=1)
     theme_search: bool = True
     obey_robots: bool = True
     autothrottle: bool = True

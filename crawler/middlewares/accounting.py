@@ -25,7 +25,7 @@ from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from qpan.crawler import meta
-from qpan.stats import stat_key
+from qpan.stats import Stats, stat_key
 
 _ROBOTS_LOGGER = "scrapy.downloadermiddlewares.robotstxt"
 
@@ -60,6 +60,16 @@ class _QuietRobotsErrors(logging.Filter):
         return True
 
 
+def record_source_error(stats: Stats, source: str, text: str) -> None:
+    """Count an error against ``source`` and keep its one-line text for the summary and health.
+
+    The one path for every source error: failed downloads here, and what the spider finds
+    wrong in a body it did get (a sitemap over the size limit, a feed declaring entities).
+    """
+    stats.inc_value(stat_key(source, "errors"))
+    stats.set_value(stat_key(source, "error_text"), text)
+
+
 class SourceAccounting:
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
@@ -72,8 +82,7 @@ class SourceAccounting:
         return cls(crawler.stats)
 
     def record_error(self, source: str, text: str) -> None:
-        self.stats.inc_value(stat_key(source, "errors"))
-        self.stats.set_value(stat_key(source, "error_text"), text)
+        record_source_error(self.stats, source, text)
 
     def process_response(self, request: Request, response: Response) -> Response:
         name = request.meta.get(meta.SOURCE)
