@@ -79,8 +79,9 @@ class SitemapStream:
     def __init__(self, body: bytes, base_url: str, max_size: int) -> None:
         self.base_url = base_url
         raw: IO[bytes] = gzip.GzipFile(fileobj=io.BytesIO(body)) if body.startswith(GZIP_MAGIC) else io.BytesIO(body)
+        self._stream = _Capped(raw, max_size)
         self._events = etree.iterparse(
-            _Capped(raw, max_size),
+            self._stream,
             events=("start", "end"),
             resolve_entities=False,
             no_network=True,
@@ -107,6 +108,11 @@ class SitemapStream:
         self.root = _localname(element.tag)
         dtd = element.getroottree().docinfo.internalDTD
         self.declares_entities = dtd is not None and any(True for _ in dtd.iterentities())
+
+    @property
+    def bytes_read(self) -> int:
+        """How much of the (decompressed) sitemap the parser has taken in so far."""
+        return self._stream.read_bytes
 
     def __iter__(self) -> Iterator[SitemapEntry]:
         if self._root_element is None:

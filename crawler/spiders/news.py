@@ -29,7 +29,7 @@ from qpan.config import SourceConfig
 from qpan.crawler import meta
 from qpan.crawler.extraction import extract_article
 from qpan.crawler.harvest.dates import cutoff, is_recent
-from qpan.crawler.harvest.feeds import Entry, feed_entries, looks_like_feed
+from qpan.crawler.harvest.feeds import Entry, declares_entities, feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
 from qpan.crawler.harvest.sitemaps import SITEMAP_ROOTS, SitemapEntry, SitemapError, SitemapStream
 from qpan.crawler.middlewares.accounting import record_source_error
@@ -216,6 +216,10 @@ class NewsSpider(scrapy.Spider):
         if self.discover_only:
             return
         source = self._source(response)
+        if declares_entities(response.body):
+            record_source_error(
+                self.crawler.stats, source.name, f"feed declares XML entities (left unexpanded): {response.url}"
+            )
         for entry in self._recent(feed_entries(response.body, response.url)):
             if host_allowed(entry.url, self.domains[source.name]):
                 yield self._article_request(entry.url, source)
@@ -238,41 +242,41 @@ class NewsSpider(scrapy.Spider):
         self._record(response, "sitemaps")
         if self.discover_only:
             return
-        followed = over_cap = 0
+        depth, followed = response.meta[meta.DEPTH], 0
         try:
             for read, entry in enumerate(sitemap, start=1):
                 if read % SITEMAP_CHUNK == 0:
                     await sleep(0)
-                if not self.crawler.crawling:
-                    break  # shutting down: the rest of the sitemap is not wanted
-                request = self._sitemap_entry_request(entry, sitemap.root, source, response.meta[meta.DEPTH])
-                if request is None:
+                if not self.crawler.crawling:  # shutting down: the rest of the sitemap is not wanted
+                    self._sitemap_cut(source, response, sitemap, "sitemaps_interrupted", "shutdown")
+                    break
+                if not self._wanted(entry, sitemap.root, source, depth):
                     continue
-                if followed >= self.max_sitemap_urls:
-                    over_cap += 1
-                    continue
+                if followed == self.max_sitemap_urls:
+                    self._sitemap_cut(source, response, sitemap, "sitemaps_capped", "max_sitemap_urls reached")
+                    break
                 followed += 1
-                yield request
+                if sitemap.root == "sitemapindex":
+                    yield self._sitemap_request(entry.url, source, depth=depth + 1)
+                else:
+                    yield self._article_request(entry.url, source)
         except SitemapError as exc:
             record_source_error(self.crawler.stats, source.name, f"{exc}: {response.url}")
-        if over_cap:
-            self.crawler.stats.inc_value(stat_key(source.name, "dropped/sitemap_cap"), over_cap)
-            self.logger.info(
-                "sitemap %s: %d URLs past the cap of %d (max_sitemap_urls) not followed",
-                response.url, over_cap, self.max_sitemap_urls,
-            )
 
-    def _sitemap_entry_request(
-        self, entry: SitemapEntry, root: str, source: SourceConfig, depth: int
-    ) -> scrapy.Request | None:
-        """What one recent, on-site sitemap entry leads to: a nested sitemap, an article, or nothing."""
+    def _sitemap_cut(
+        self, source: SourceConfig, response: Response, sitemap: SitemapStream, key: str, why: str
+    ) -> None:
+        """A sitemap left unread from here on: counted in the run's figures, logged with the reason."""
+        self.crawler.stats.inc_value(stat_key(source.name, f"dropped/{key}"))
+        self.logger.info("sitemap %s: %s after %d bytes read", response.url, why, sitemap.bytes_read)
+
+    def _wanted(self, entry: SitemapEntry, root: str, source: SourceConfig, depth: int) -> bool:
+        """A recent, on-site entry that leads to an article or (within the depth) a nested sitemap."""
         if not is_recent(entry.published, self.since) or not host_allowed(entry.url, self.domains[source.name]):
-            return None
+            return False
         if root == "sitemapindex":
-            return self._sitemap_request(entry.url, source, depth=depth + 1) if depth < self.sitemap_max_depth else None
-        if entry.news or is_article_url(entry.url, source.article_pattern):
-            return self._article_request(entry.url, source)
-        return None
+            return depth < self.sitemap_max_depth
+        return entry.news or is_article_url(entry.url, source.article_pattern)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse):

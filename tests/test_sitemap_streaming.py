@@ -1,0 +1,168 @@
+"""Large sitemaps are read as a stream; XML with entity declarations is read safely, with a reason.
+
+The end-to-end tests crawl a local site whose sitemap lists 80,000 articles (7.5 MB, inside
+the default page limit), every other one dated outside ``since_days``. Time figures live in
+benchmarks/sitemap.py; here only order and content are asserted, with deadlines as hang guards.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from qpan.crawler.harvest.feeds import declares_entities, feed_entries, looks_like_feed
+from qpan.crawler.harvest.sitemaps import SitemapError, SitemapStream
+from qpan.storage.db import Database
+from qpan.storage.models import CrawlRun, RunSource
+from tests.support.cli import qpan_process
+from tests.support.sitemapsite import SitemapSite, sitemap_body, sitemap_site
+
+ARTICLES = 80_000
+RECENT = ARTICLES // 2  # the even-numbered ones
+ENTITY_SITEMAP = b"""<?xml version="1.0"?>
+<!DOCTYPE urlset [<!ENTITY a "http://s.vn/laugh"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY secret SYSTEM "file:///etc/hostname">]>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>&b;</loc></url><url><loc>&secret;</loc></url>
+<url><loc>http://s.vn/bai-1.html</loc></url></urlset>"""
+ENTITY_FEED = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY secret SYSTEM "file:///etc/hostname">]>
+<rss version="2.0"><channel><title>t</title>
+<item><title>&b; &secret;</title><link>http://s.vn/bai-1.html</link></item></channel></rss>"""
+
+
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+def test_entries_come_before_the_sitemap_is_read(gzipped: bool) -> None:
+    body = sitemap_body("http://s.vn", ARTICLES)
+    sitemap = SitemapStream(gzip.compress(body) if gzipped else body, "http://s.vn/sitemap.xml", len(body))
+    entries = iter(sitemap)
+    first = next(entries)
+    assert first.url == "http://s.vn/bai-viet-0.html" and first.published is not None
+    assert sitemap.bytes_read < len(body) // 20
+    assert 1 + sum(1 for _ in entries) == ARTICLES and sitemap.bytes_read == len(body)
+
+
+def test_a_sitemap_larger_than_the_limit_once_decompressed_stops_with_a_reason() -> None:
+    body = sitemap_body("http://s.vn", 20_000)
+    sitemap = SitemapStream(gzip.compress(body), "http://s.vn/sitemap.xml.gz", len(body) // 2)
+    assert sitemap.root == "urlset"
+    with pytest.raises(SitemapError, match="larger than"):
+        sum(1 for _ in sitemap)
+    assert SitemapStream(gzip.compress(body)[:5000], "http://s.vn/s.xml.gz", len(body)).error is None
+    cut = SitemapStream(gzip.compress(body)[:50_000], "http://s.vn/s.xml.gz", len(body))
+    with pytest.raises(SitemapError, match="not valid gzip"):
+        sum(1 for _ in cut)
+
+
+def test_entity_declarations_are_reported_and_never_expanded() -> None:
+    sitemap = SitemapStream(ENTITY_SITEMAP, "http://s.vn/sitemap.xml", 100_000)
+    assert sitemap.root == "urlset" and sitemap.declares_entities
+    assert [entry.url for entry in sitemap] == ["http://s.vn/bai-1.html"]
+    assert looks_like_feed(ENTITY_FEED) and declares_entities(ENTITY_FEED)
+    [entry] = feed_entries(ENTITY_FEED, "http://s.vn/rss")
+    assert entry.url == "http://s.vn/bai-1.html"
+    plain = b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "x.dtd"><rss/>'
+    assert looks_like_feed(plain) and not declares_entities(plain)
+    assert not looks_like_feed(b"<!DOCTYPE html><html><body>rss</body></html>")
+
+
+# -- end to end: `qpan crawl` in a subprocess against the local site -------------------------------
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("init")
+    config = folder / "qpan.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{folder / "qpan.db"}"\n', encoding="utf-8")
+    assert qpan_process(config, "init").returncode == 0
+    return folder / "qpan.db"
+
+
+def crawl_config(tmp_path: Path, initialised: Path, site: SitemapSite, sitemap: str, cap: int) -> Path:
+    shutil.copyfile(initialised, tmp_path / "qpan.db")
+    config = tmp_path / "qpan.toml"
+    source = site.source(sitemap)
+    config.write_text(
+        f"""[database]
+url = "sqlite:///{tmp_path / 'qpan.db'}"
+
+[crawl]
+shipped_sources = false
+since_days = 30
+max_sitemap_urls = {cap}
+download_delay = 0
+autothrottle = false
+obey_robots = false
+theme_search = false
+
+[[sources]]
+name = "{source["name"]}"
+sitemaps = {json.dumps(source["sitemaps"])}
+article_pattern = {json.dumps(source["article_pattern"])}
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def last_run(tmp_path: Path) -> tuple[CrawlRun, RunSource]:
+    database = Database(f"sqlite:///{tmp_path / 'qpan.db'}")
+    with database.session() as session:
+        run = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+        figures = session.scalars(select(RunSource).where(RunSource.run_id == run.id)).one()
+        session.expunge_all()
+    database.dispose()
+    return run, figures
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sitemap", ["/sitemap.xml", "/sitemap.xml.gz"])
+def test_the_cap_and_the_date_filter_apply_as_the_sitemap_streams(
+    tmp_path: Path, initialised: Path, sitemap: str
+) -> None:
+    cap = 40
+    with sitemap_site(ARTICLES) as site:
+        config = crawl_config(tmp_path, initialised, site, sitemap, cap)
+        result = qpan_process(config, "crawl", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    # In sitemap order: the first `cap` recent entries; nothing dated outside since_days.
+    assert sorted(site.articles()) == list(range(0, 2 * cap, 2))
+    run, figures = last_run(tmp_path)
+    assert run.status == "ok" and figures.fetched == cap and figures.errors == 0
+    assert figures.dropped["sitemaps_capped"] == 1
+
+
+@pytest.mark.slow
+def test_sigterm_while_the_sitemap_is_read_stops_the_crawl(tmp_path: Path, initialised: Path) -> None:
+    with sitemap_site(ARTICLES) as site:
+        config = crawl_config(tmp_path, initialised, site, "/sitemap.xml.gz", cap=ARTICLES)
+        env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
+        crawl = subprocess.Popen(
+            [sys.executable, "-m", "qpan", "--config", str(config), "crawl", "--quiet"],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 60  # a hang guard, not a measurement
+        while not site.articles():
+            assert time.monotonic() < deadline and crawl.poll() is None, "no article request"
+            time.sleep(0.02)
+        crawl.send_signal(signal.SIGTERM)
+        stdout, stderr = crawl.communicate(timeout=60)
+    assert "Traceback" not in stdout + stderr, stderr
+    assert crawl.returncode == 130
+    run, figures = last_run(tmp_path)
+    assert run.status == "interrupted"
+    # SIGTERM went out with the first article request, and the spider had not read the sitemap
+    # to its end by then: it stopped reading it, and says so in the run's figures.
+    assert figures.dropped["sitemaps_interrupted"] == 1
+    assert 0 < len(site.articles()) < RECENT
