@@ -7,6 +7,7 @@ benchmarks/sitemap.py; here only order and content are asserted, with deadlines 
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
@@ -15,13 +16,20 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.http import XmlResponse
+from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
+from qpan.crawler import meta
 from qpan.crawler.harvest.feeds import declares_entities, feed_entries, looks_like_feed
 from qpan.crawler.harvest.sitemaps import SitemapError, SitemapStream
+from qpan.crawler.spiders import news
+from qpan.crawler.spiders.news import NewsSpider
 from qpan.storage.db import Database
 from qpan.storage.models import CrawlRun, RunSource
 from tests.support.cli import qpan_process
@@ -166,3 +174,78 @@ def test_sigterm_while_the_sitemap_is_read_stops_the_crawl(tmp_path: Path, initi
     # to its end by then: it stopped reading it, and says so in the run's figures.
     assert figures.dropped["sitemaps_interrupted"] == 1
     assert 0 < len(site.articles()) < RECENT
+
+
+# -- the spider's callback, driven directly: what it has read when it yields ----------------------
+
+
+class RecordedStreams(list[SitemapStream]):
+    """Every SitemapStream the spider opens, so a test can ask how far it has read."""
+
+    def open(self, body: bytes, base_url: str, max_size: int) -> SitemapStream:
+        self.append(SitemapStream(body, base_url, max_size))
+        return self[-1]
+
+
+@pytest.fixture
+def streams(monkeypatch: pytest.MonkeyPatch) -> RecordedStreams:
+    recorded = RecordedStreams()
+    monkeypatch.setattr(news, "SitemapStream", recorded.open)
+    return recorded
+
+
+def sitemap_spider(tmp_path: Path, since_days: int) -> NewsSpider:
+    source = {"name": "lonsitemap", "sitemaps": ["http://s.vn/sitemap.xml"], "article_pattern": r"/bai-viet-\d+\.html$"}
+    settings = {
+        "QPAN_SOURCES": [source],
+        "QPAN_SINCE_DAYS": since_days,
+        "QPAN_DATABASE_URL": f"sqlite:///{tmp_path / 'qpan.db'}",
+        "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024,
+    }
+    crawler = get_crawler(NewsSpider, settings)
+    spider = NewsSpider.from_crawler(crawler)
+    crawler.spider, crawler.crawling = spider, True
+    return spider
+
+
+def sitemap_response(body: bytes) -> XmlResponse:
+    url = "http://s.vn/sitemap.xml"
+    request = Request(url, meta={meta.SOURCE: "lonsitemap", meta.KIND: meta.SITEMAP, meta.DEPTH: 0})
+    return XmlResponse(url, body=body, request=request)
+
+
+def test_the_spider_yields_requests_before_it_has_read_the_sitemap(tmp_path: Path, streams: RecordedStreams) -> None:
+    spider = sitemap_spider(tmp_path, since_days=30)
+    body = sitemap_body("http://s.vn", ARTICLES)
+    callback = spider.parse_sitemap(sitemap_response(body))
+
+    first = asyncio.run(anext(callback))
+
+    assert first.url == "http://s.vn/bai-viet-0.html"
+    [stream] = streams
+    assert stream.bytes_read < len(body) // 20
+
+
+def test_the_spider_gives_the_event_loop_turns_while_it_reads(tmp_path: Path) -> None:
+    """Every entry is too old to follow, so the callback yields nothing: only its own awaits
+    let the reactor download, time out and hear a SIGTERM meanwhile."""
+    spider = sitemap_spider(tmp_path, since_days=30)
+    old = sitemap_body("http://s.vn", ARTICLES, now=datetime.now(UTC) - timedelta(days=400))
+    turns = 0
+
+    async def read() -> list[object]:
+        return [request async for request in spider.parse_sitemap(sitemap_response(old))]
+
+    async def count_turns(reading: asyncio.Task[list[object]]) -> None:
+        nonlocal turns
+        while not reading.done():
+            turns += 1
+            await asyncio.sleep(0)
+
+    async def both() -> list[object]:
+        reading = asyncio.create_task(read())
+        await count_turns(reading)
+        return await reading
+
+    assert asyncio.run(both()) == []
+    assert turns >= ARTICLES // news.SITEMAP_CHUNK - 1
