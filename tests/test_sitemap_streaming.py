@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 import os
 import shutil
 import signal
@@ -34,6 +33,7 @@ from qpan.storage.db import Database
 from qpan.storage.models import CrawlRun, RunSource
 from tests.support.cli import qpan_process
 from tests.support.sitemapsite import SitemapSite, sitemap_body, sitemap_site
+from tests.support.sitemapsite import crawl_config as site_config
 
 ARTICLES = 80_000
 RECENT = ARTICLES // 2  # the even-numbered ones
@@ -99,27 +99,7 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def crawl_config(tmp_path: Path, initialised: Path, site: SitemapSite, sitemap: str, cap: int) -> Path:
     shutil.copyfile(initialised, tmp_path / "qpan.db")
     config = tmp_path / "qpan.toml"
-    source = site.source(sitemap)
-    config.write_text(
-        f"""[database]
-url = "sqlite:///{tmp_path / 'qpan.db'}"
-
-[crawl]
-shipped_sources = false
-since_days = 30
-max_sitemap_urls = {cap}
-download_delay = 0
-autothrottle = false
-obey_robots = false
-theme_search = false
-
-[[sources]]
-name = "{source["name"]}"
-sitemaps = {json.dumps(source["sitemaps"])}
-article_pattern = {json.dumps(source["article_pattern"])}
-""",
-        encoding="utf-8",
-    )
+    config.write_text(site_config(site, tmp_path / "qpan.db", sitemap, cap), encoding="utf-8")
     return config
 
 

@@ -109,15 +109,22 @@ def _handler(hook: Webhook) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
+def serving(port: int, handler: type[BaseHTTPRequestHandler]) -> Iterator[None]:
+    """An HTTP server on 127.0.0.1:``port`` in a thread, for the duration of the block."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def webhook_server(
     fail_next: int = 0, port: int | None = None, *, delay: float = 0.0, slow_next: int = 0
 ) -> Iterator[Webhook]:
     hook = Webhook(port or free_port(), fail_next=fail_next, delay=delay, slow_next=slow_next)
-    server = ThreadingHTTPServer(("127.0.0.1", hook.port), _handler(hook))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(hook.port, _handler(hook)):
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()

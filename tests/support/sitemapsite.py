@@ -8,6 +8,7 @@ time, so tests can ask what the crawler asked for, and in which order.
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import threading
 import time
@@ -15,10 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
-from tests.support.receivers import free_port
+from tests.support.receivers import free_port, serving
 
 ARTICLE = re.compile(r"^/bai-viet-(\d+)\.html$")
 SITEMAP_PATHS = ("/sitemap.xml", "/sitemap.xml.gz")
@@ -96,11 +98,27 @@ def sitemap_site(count: int) -> Iterator[SitemapSite]:
     site = SitemapSite(free_port(), count)
     plain = sitemap_body(site.base, count)
     site.bodies = {"/sitemap.xml": plain, "/sitemap.xml.gz": gzip.compress(plain, compresslevel=1)}
-    server = ThreadingHTTPServer(("127.0.0.1", site.port), _handler(site))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(site.port, _handler(site)):
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def crawl_config(site: SitemapSite, database: Path, sitemap: str, cap: int) -> str:
+    """A qpan.toml crawling only this site's ``sitemap`` as fast as loopback allows."""
+    source = site.source(sitemap)
+    return f"""[database]
+url = "sqlite:///{database}"
+
+[crawl]
+shipped_sources = false
+since_days = 30
+max_sitemap_urls = {cap}
+download_delay = 0
+autothrottle = false
+obey_robots = false
+theme_search = false
+
+[[sources]]
+name = "{source["name"]}"
+sitemaps = {json.dumps(source["sitemaps"])}
+article_pattern = {json.dumps(source["article_pattern"])}
+"""
