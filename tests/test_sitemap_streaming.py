@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from qpan.crawler.harvest.feeds import declares_entities, feed_entries, looks_li
 from qpan.crawler.harvest.sitemaps import SitemapError, SitemapStream
 from qpan.crawler.spiders import news
 from qpan.crawler.spiders.news import NewsSpider
+from qpan.stats import stat_key
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import CrawlRun, RunSource
@@ -179,13 +181,14 @@ def streams(monkeypatch: pytest.MonkeyPatch) -> RecordedStreams:
     return recorded
 
 
-def sitemap_spider(tmp_path: Path, since_days: int) -> NewsSpider:
-    source = {"name": "lonsitemap", "sitemaps": ["http://s.vn/sitemap.xml"], "article_pattern": r"/bai-viet-\d+\.html$"}
+def sitemap_spider(tmp_path: Path, since_days: int = 30, max_size: int = 64 * 1024 * 1024) -> NewsSpider:
+    source = {"name": "lonsitemap", "sitemaps": ["http://s.vn/sitemap.xml"], "article_pattern": r"/bai-[\w-]+\.html$"}
     settings = {
         "QPAN_SOURCES": [source],
         "QPAN_SINCE_DAYS": since_days,
         "QPAN_DATABASE_URL": f"sqlite:///{tmp_path / 'qpan.db'}",
-        "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024,
+        "DOWNLOAD_MAXSIZE": max_size,
+        "QPAN_MAX_SITEMAP_URLS": ARTICLES,
     }
     crawler = get_crawler(NewsSpider, settings)
     spider = NewsSpider.from_crawler(crawler)
@@ -193,10 +196,18 @@ def sitemap_spider(tmp_path: Path, since_days: int) -> NewsSpider:
     return spider
 
 
-def sitemap_response(body: bytes) -> XmlResponse:
-    url = "http://s.vn/sitemap.xml"
-    request = Request(url, meta={meta.SOURCE: "lonsitemap", meta.KIND: meta.SITEMAP, meta.DEPTH: 0})
+def sitemap_response(body: bytes, url: str = "http://s.vn/sitemap.xml", kind: str = meta.SITEMAP) -> XmlResponse:
+    request = Request(url, meta={meta.SOURCE: "lonsitemap", meta.KIND: kind, meta.DEPTH: 0})
     return XmlResponse(url, body=body, request=request)
+
+
+async def all_of(requests: AsyncIterator[Request]) -> list[str]:
+    return [request.url async for request in requests]
+
+
+def source_error(spider: NewsSpider) -> tuple[int, str | None]:
+    stats = spider.crawler.stats
+    return stats.get_value(stat_key("lonsitemap", "errors"), 0), stats.get_value(stat_key("lonsitemap", "error_text"))
 
 
 def test_the_spider_yields_requests_before_it_has_read_the_sitemap(
@@ -235,3 +246,20 @@ def test_the_spider_gives_the_event_loop_turns_while_it_reads(tmp_path: Path) ->
 
     assert asyncio.run(both()) == []
     assert turns >= ARTICLES // news.SITEMAP_CHUNK - 1
+
+
+def test_what_stopped_a_sitemap_or_feed_is_the_source_error(tmp_path: Path, body: bytes) -> None:
+    spider = sitemap_spider(tmp_path, max_size=len(body) // 2)
+    gzipped = sitemap_response(gzip.compress(body), "http://s.vn/sitemap.xml.gz")
+    followed = asyncio.run(all_of(spider.parse_sitemap(gzipped)))
+    assert 0 < len(followed) < RECENT
+    assert source_error(spider) == (1, f"decompressed sitemap larger than {len(body) // 2} bytes: {gzipped.url}")
+
+    spider = sitemap_spider(tmp_path)
+    assert asyncio.run(all_of(spider.parse_sitemap(sitemap_response(ENTITY_SITEMAP)))) == ["http://s.vn/bai-1.html"]
+    assert source_error(spider) == (1, "sitemap declares XML entities (left unexpanded): http://s.vn/sitemap.xml")
+
+    spider = sitemap_spider(tmp_path)
+    feed = sitemap_response(ENTITY_FEED, "http://s.vn/rss.xml", meta.FEED)
+    assert [request.url for request in spider.parse_feed(feed)] == ["http://s.vn/bai-1.html"]
+    assert source_error(spider) == (1, "feed declares XML entities (left unexpanded): http://s.vn/rss.xml")
