@@ -14,6 +14,12 @@ child process:
 
 The full crawl fetches and extracts ``--cap`` pages: about 3.5 minutes with the default 5,000
 on 2 shared cores.
+
+Last runs (80,000 URLs, 2 shared cores, load average 9-12 from other work): start 0.23-0.53 s
+(1.90-2.75 s in the busiest minutes); stop 2.69-4.12 s after SIGTERM, exit 130 (3.05 s with a
+1,000-URL sitemap: the rest is Scrapy's and qpan's own shutdown); parse-only RSS growth +1 MB
+streamed against +38 MB for the whole tree; full crawl of 5,000 articles from the gzipped sitemap
+212.9 s, peak RSS 241 MB for the whole crawl process (228 MB with a cap of 200).
 """
 
 from __future__ import annotations
