@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -40,7 +41,7 @@ from qpan.crawler.addon import user_agent
 from qpan.crawler.harvest.dates import cutoff, is_recent
 from qpan.crawler.harvest.feeds import feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, search_url
-from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
+from qpan.crawler.harvest.sitemaps import SitemapEntry, SitemapError, SitemapStream
 from qpan.crawler.middlewares.retry import retry_after_seconds
 from qpan.crawler.registry import host_allowed, source_domains
 from qpan.crawler.spiders.news import home_of
@@ -51,6 +52,7 @@ MIN_BODY_CHARS = 250  # the fixture web's shortest real briefs are ~300; a scrip
 MAX_REDIRECTS = 5
 MAX_DISCOVERED_FEEDS = 3
 MAX_WORKERS = 8
+MAX_SITEMAP_ENTRIES = 5000  # as the crawl's default max_sitemap_urls: enough to find recent links
 MAX_RETRY_AFTER = 10.0  # seconds: one polite retry after a 429/503, never a long wait
 RETRY_STATUSES = {429, 503}
 
@@ -274,7 +276,7 @@ class SourceChecker:
         point, fetched = self._fetch("sitemap", url)
         if not fetched.ok:
             return
-        root, entries, news = parse_sitemap(decompress(fetched.body, self.max_bytes), fetched.url)
+        root, entries = self._sitemap_entries(fetched)
         if root == "sitemapindex":
             children = [entry for entry in entries if self._on_source(entry.url)]
             if not children:
@@ -285,13 +287,29 @@ class SourceChecker:
             if not child.ok:
                 point.error = f"newest child {newest.url}: {child.error or 'moved'}"
                 return
-            root, entries, news = parse_sitemap(decompress(child.body, self.max_bytes), child.url)
+            root, entries = self._sitemap_entries(child)
         if root != "urlset":
             point.error = "not a sitemap"
             return
-        recent = [entry.url for entry in entries if is_recent(entry.published, self.since)]
         pattern = self.source.article_pattern
-        self._found(point, (u for u in recent if self._on_source(u) and (u in news or is_article_url(u, pattern))))
+        self._found(
+            point,
+            (
+                entry.url
+                for entry in entries
+                if is_recent(entry.published, self.since)
+                and self._on_source(entry.url)
+                and (entry.news or is_article_url(entry.url, pattern))
+            ),
+        )
+
+    def _sitemap_entries(self, fetched: Fetched) -> tuple[str, list[SitemapEntry]]:
+        """The root and the first entries of a sitemap, read as the crawl reads them (streamed,
+        capped in size); a broken one raises, and the entry point records why."""
+        sitemap = SitemapStream(fetched.body, fetched.url, self.max_bytes)
+        if sitemap.error:
+            raise SitemapError(sitemap.error)
+        return sitemap.root, list(islice(sitemap, MAX_SITEMAP_ENTRIES))
 
     def listing(self, url: str) -> None:
         point, fetched = self._fetch("listing", url)

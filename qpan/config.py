@@ -127,6 +127,8 @@ class CrawlConfig(_Strict):
     download_timeout: float = Field(default=30, gt=0)
     max_page_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_text_chars: int = Field(default=200_000, ge=1000)
+    # Article URLs followed per sitemap per run (README "Sitemaps": why 5,000).
+    max_sitemap_urls: int = Field(default=5000, ge=1)
     theme_search: bool = True
     obey_robots: bool = True
     autothrottle: bool = True
@@ -183,12 +185,26 @@ class ScheduleConfig(_Strict):
 
 
 
+MAX_ALERT_TIMEOUT = 600.0  # well inside the outbox's 15 min sending lease, so no second sender starts meanwhile
+
+
+def _check_alert_timeout(value: str) -> str:
+    seconds = parse_duration(value)
+    if not 0 < seconds <= MAX_ALERT_TIMEOUT:
+        raise ValueError(f"{value!r} must be more than 0s and at most {MAX_ALERT_TIMEOUT:g}s")
+    return value
+
+
 class AlertsConfig(_Strict):
     urls: list[str] = Field(default_factory=list)
     digest: bool = True
     health_after_runs: int = Field(default=3, ge=1)
     max_attempts: int = Field(default=10, ge=1)
     atom_path: str | None = None
+    # How long a channel may take to answer; Apprise's own 4 s read timeout turned slow webhooks into repeats.
+    timeout: str = "30s"
+
+    _timeout = field_validator("timeout")(_check_alert_timeout)
 
 
 class Config(_Strict):

@@ -24,6 +24,8 @@ QPAN_RETRY_BACKOFF = 1.0
 QPAN_RETRY_MAX_DELAY = 60.0
 #: Sitemap index -> index -> sitemap.
 QPAN_SITEMAP_MAX_DEPTH = 3
+#: URLs read from one sitemap in one run (also ``[crawl] max_sitemap_urls``).
+QPAN_MAX_SITEMAP_URLS = 5000
 #: Articles stored per transaction, and the longest a stored article waits for its batch.
 QPAN_STORE_BATCH_SIZE = 100
 QPAN_STORE_MAX_WAIT = 10.0

@@ -4,22 +4,44 @@
 the database, not the run's memory, so articles a killed run stored are alerted by the
 next one; sending claims rows first, so each (article, channel) goes out once. Every
 channel is an Apprise URL (see :mod:`scheduler.channels`).
+
+"Once" is exact in the outbox (a row turns ``sent`` once) and best effort at the receiver:
+a send that timed out after the request went out is retried, and then the repeat carries
+the same idempotency key (header and reference line) as the copy that may have arrived.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from qpan.config import Config
+from qpan.config import Config, parse_duration
 from qpan.scheduler.atom import write_feed_file
 from qpan.scheduler.channels import Channel, SendOutcome, configured_channels, send
-from qpan.scheduler.digest import Message, article_digests, article_message, health_message, probe_message
+from qpan.scheduler.digest import (
+    REFERENCE_CHARS,
+    Message,
+    article_digests,
+    article_message,
+    health_message,
+    probe_message,
+    with_reference,
+)
 from qpan.scheduler.health_alerts import enqueue_health
-from qpan.scheduler.outbox import Claimed, claim_due, enqueue_articles, mark_failed, mark_sent
+from qpan.scheduler.outbox import (
+    FAILED,
+    UNKNOWN,
+    Claimed,
+    assign_key,
+    claim_due,
+    enqueue_articles,
+    mark_failed,
+    mark_sent,
+)
 from qpan.storage.db import Database
 from qpan.storage.models import utcnow
 
@@ -34,6 +56,7 @@ class ChannelResult:
     label: str
     messages_sent: int = 0
     messages_failed: int = 0
+    messages_unknown: int = 0  # of the failed ones: sent, but unanswered
     deliveries_sent: int = 0
     deliveries_failed: int = 0
     given_up: int = 0
@@ -56,6 +79,10 @@ class DispatchResult:
         return self._total("messages_failed")
 
     @property
+    def messages_unknown(self) -> int:
+        return self._total("messages_unknown")
+
+    @property
     def deliveries_sent(self) -> int:
         return self._total("deliveries_sent")
 
@@ -75,6 +102,8 @@ class DispatchResult:
             f"alerts: {self.messages_sent} message(s) sent ({self.deliveries_sent} alert(s)), "
             f"{self.messages_failed} failed"
         )
+        if self.messages_unknown:
+            line += f" ({self.messages_unknown} unanswered, to be repeated with the same key)"
         return line + (f", {self.given_up} given up" if self.given_up else "")
 
 
@@ -99,13 +128,32 @@ def enqueue_after_run(database: Database, config: Config, run_id: int, now: date
     return added
 
 
-def _messages(channel: Channel, claimed: Sequence[Claimed], digest: bool) -> list[Message]:
+def message_key(channel: str, delivery_ids: Sequence[int]) -> str:
+    """The idempotency key of a message: the same outbox rows on the same channel, the same key."""
+    ids = ",".join(str(i) for i in sorted(delivery_ids))
+    return "qpan-" + hashlib.sha256(f"{channel}:{ids}".encode()).hexdigest()[:32]
+
+
+def _compose(channel: Channel, claimed: Sequence[Claimed], digest: bool) -> list[Message]:
     articles = [(c.id, c.payload) for c in claimed if c.kind == "article"]
     if digest and articles:
-        messages = article_digests(articles, channel.body_format, channel.body_maxlen)
+        maxlen = max(1, channel.body_maxlen - REFERENCE_CHARS) if channel.body_maxlen else 0
+        messages = article_digests(articles, channel.body_format, maxlen)
     else:
         messages = [article_message(i, payload, channel.body_format) for i, payload in articles]
     return messages + [health_message(c.id, c.payload, channel.body_format) for c in claimed if c.kind == "health"]
+
+
+def _messages(channel: Channel, claimed: Sequence[Claimed], digest: bool) -> list[Message]:
+    """Rows that went out before are sent again as the message they went out in, under its key."""
+    groups: dict[str | None, list[Claimed]] = defaultdict(list)
+    for delivery in claimed:
+        groups[delivery.key].append(delivery)
+    return [
+        replace(message, key=key or message_key(channel.id, message.delivery_ids))
+        for key, group in groups.items()
+        for message in _compose(channel, group, digest)
+    ]
 
 
 def _deliver(
@@ -113,20 +161,27 @@ def _deliver(
 ) -> ChannelResult:
     result = ChannelResult(channel.id, channel.label)
     by_id = {c.id: c for c in claimed}
+    timeout = parse_duration(config.alerts.timeout)
     for message in _messages(channel, claimed, config.alerts.digest):
-        outcome = send(channel, message.title, message.body)
         settled = [by_id[i] for i in message.delivery_ids]
+        with database.session() as session:
+            assign_key(session, settled, message.key)
+        body = with_reference(message, channel.body_format).body
+        outcome = send(channel, message.title, body, timeout=timeout, key=message.key)
         with database.session() as session:
             if outcome.ok:
                 mark_sent(session, settled, now)
             else:
-                given_up = mark_failed(session, settled, outcome.error or "", now, config.alerts.max_attempts)
-                result.given_up += given_up
+                status = UNKNOWN if outcome.unknown else FAILED
+                result.given_up += mark_failed(
+                    session, settled, outcome.error or "", now, config.alerts.max_attempts, status
+                )
         if outcome.ok:
             result.messages_sent += 1
             result.deliveries_sent += len(settled)
         else:
             result.messages_failed += 1
+            result.messages_unknown += outcome.unknown
             result.deliveries_failed += len(settled)
             result.error = outcome.error
             log.warning("alerts: channel %s (%s) failed: %s", channel.id, channel.label, outcome.error)
@@ -168,5 +223,5 @@ def send_test(config: Config) -> list[tuple[Channel, SendOutcome]]:
     results = []
     for channel in configured_channels(config):
         title, body = probe_message(channel.body_format)
-        results.append((channel, send(channel, title, body)))
+        results.append((channel, send(channel, title, body, timeout=parse_duration(config.alerts.timeout))))
     return results

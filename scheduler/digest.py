@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from qpan.stats import NOT_STORED
 from qpan.timezone import VIETNAM
 
 MAX_ITEMS_PER_DIGEST = 25
+REFERENCE_CHARS = 60  # what the reference line takes of a channel's length limit
 _MARKDOWN_SPECIAL = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|"})
 
 
@@ -28,6 +29,7 @@ class Message:
     title: str
     body: str
     delivery_ids: tuple[int, ...]
+    key: str = ""  # the idempotency key, set when the message is about to be sent
 
 
 def published_label(value: str | None) -> str:
@@ -151,6 +153,19 @@ def health_message(delivery_id: int, entry: dict[str, Any], fmt: str) -> Message
     if fmt == "markdown":
         body = sentence.translate(_MARKDOWN_SPECIAL)
     return Message(title=title, body=body, delivery_ids=(delivery_id,))
+
+
+def with_reference(message: Message, fmt: str) -> Message:
+    """The message with its idempotency key as the last line.
+
+    Channels without headers (e-mail, chat) can only recognise a repeat by what it says:
+    a reader or a mail filter sees the same reference on both copies.
+    """
+    if not message.key:
+        return message
+    line = f"qpan ref: {message.key}"
+    tail = f"\n<p>{html.escape(line)}</p>" if fmt == "html" else f"\n\n{line}"
+    return replace(message, body=message.body + tail)
 
 
 def probe_message(fmt: str) -> tuple[str, str]:

@@ -5,11 +5,16 @@ derived from the database state (relevant, non-duplicate, never-alerted articles
 what one process remembers, so the next run finds whatever the dead one left behind. The
 unique (dedup_key, channel) constraint makes a second enqueue of the same article a no-op.
 
-Lifecycle of a row: ``pending`` → ``sending`` (claimed, with a lease) → ``sent`` or
-``failed``. A failed row is retried once ``next_attempt_at`` has passed (exponential
-backoff) until ``attempts`` reaches ``alerts.max_attempts``; then ``next_attempt_at`` is
-cleared and it stays ``failed`` (given up). A ``sending`` row whose lease ran out belongs
-to a process that died mid-send and is retried like a failed one.
+Lifecycle of a row: ``pending`` → ``sending`` (claimed, with a lease) → ``sent``, ``failed``
+or ``unknown`` (the channel took the message but gave no answer in time: it may have
+arrived). Failed and unknown rows are retried once ``next_attempt_at`` has passed
+(exponential backoff) until ``attempts`` reaches ``alerts.max_attempts``; then
+``next_attempt_at`` is cleared and the row stays as it is (given up). A ``sending`` row whose
+lease ran out belongs to a process that died mid-send and is retried like a failed one.
+
+A row keeps the idempotency key of the first message it went out in, and its retries are
+that same message again (the same rows, the same key), so a receiver that got the first
+copy can recognise the second. A row turns ``sent`` once; a late settle never overwrites it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from qpan.storage.models import SEED_SOURCE, AlertDelivery, Article
 from qpan.storage.upsert import dialect_insert
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED, UNKNOWN = "pending", "sending", "sent", "failed", "unknown"
+RETRIED = (FAILED, UNKNOWN, SENDING)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 SENDING_LEASE = timedelta(minutes=15)
@@ -44,6 +50,7 @@ class Claimed:
     payload: dict[str, Any]
     article_id: int | None
     attempts: int
+    key: str | None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -131,7 +138,7 @@ def enqueue_articles(session: Session, channel_ids: Iterable[str], run_id: int |
 def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         AlertDelivery.status == PENDING,
-        and_(AlertDelivery.status.in_((FAILED, SENDING)), AlertDelivery.next_attempt_at <= now),
+        and_(AlertDelivery.status.in_(RETRIED), AlertDelivery.next_attempt_at <= now),
     )
 
 
@@ -157,7 +164,19 @@ def claim_due(session: Session, channel_ids: Iterable[str], now: datetime) -> li
         if result.rowcount == 1:
             claimed_ids.append(delivery_id)
     rows = session.scalars(select(AlertDelivery).where(AlertDelivery.id.in_(claimed_ids)).order_by(AlertDelivery.id))
-    return [Claimed(r.id, r.kind, r.channel, dict(r.payload), r.article_id, r.attempts) for r in rows]
+    return [
+        Claimed(r.id, r.kind, r.channel, dict(r.payload), r.article_id, r.attempts, r.idempotency_key) for r in rows
+    ]
+
+
+def assign_key(session: Session, deliveries: Sequence[Claimed], key: str) -> None:
+    """Record the key a message goes out with, before sending: a crash mid-send keeps it too."""
+    session.execute(
+        update(AlertDelivery)
+        .where(AlertDelivery.id.in_([d.id for d in deliveries]), AlertDelivery.idempotency_key.is_(None))
+        .values(idempotency_key=key)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_sent(session: Session, deliveries: Sequence[Claimed], now: datetime) -> None:
@@ -165,7 +184,7 @@ def mark_sent(session: Session, deliveries: Sequence[Claimed], now: datetime) ->
     ids = [d.id for d in deliveries]
     session.execute(
         update(AlertDelivery)
-        .where(AlertDelivery.id.in_(ids))
+        .where(AlertDelivery.id.in_(ids), AlertDelivery.status != SENT)
         .values(status=SENT, sent_at=now, next_attempt_at=None, last_error=None)
         .execution_options(synchronize_session=False)
     )
@@ -179,17 +198,24 @@ def mark_sent(session: Session, deliveries: Sequence[Claimed], now: datetime) ->
         )
 
 
-def mark_failed(session: Session, deliveries: Sequence[Claimed], error: str, now: datetime, max_attempts: int) -> int:
-    """Settle failed rows with backoff; returns how many were given up for good."""
+def mark_failed(
+    session: Session,
+    deliveries: Sequence[Claimed],
+    error: str,
+    now: datetime,
+    max_attempts: int,
+    status: str = FAILED,
+) -> int:
+    """Settle failed (or ``unknown``) rows with backoff; returns how many were given up for good."""
     given_up = 0
     for delivery in deliveries:
         final = delivery.attempts >= max_attempts
         given_up += final
         session.execute(
             update(AlertDelivery)
-            .where(AlertDelivery.id == delivery.id)
+            .where(AlertDelivery.id == delivery.id, AlertDelivery.status != SENT)
             .values(
-                status=FAILED,
+                status=status,
                 last_error=error[:_ERROR_CHARS],
                 next_attempt_at=None if final else now + backoff(delivery.attempts),
             )

@@ -91,7 +91,7 @@ def test_each_limit_is_the_error_of_its_source(
     run = json.loads(run_qpan(capsys, "--config", str(config), "runs", "--format", "json").stdout)[0]
     errors = {source["source"]: (source["errors"], source["error"]) for source in run["per_source"]}
     assert errors["timkiem"] == (1, f"{UNPACKED} for {base['timkiem']}/sitemap-bomb.xml")
-    assert errors["baodiaphuong"] == (1, f"{UNPACKED} in {base['baodiaphuong']}/sitemaps/bai-viet-2.xml.gz")
+    assert errors["baodiaphuong"] == (1, f"{UNPACKED}: {base['baodiaphuong']}/sitemaps/bai-viet-2.xml.gz")
     assert errors["congantinh"] == (1, f"not a feed: {base['congantinh']}/tin-tuc")
     listed = json.loads(run_qpan(capsys, "--config", str(config), "sources", "--format", "json").stdout)
     last_errors = {entry["name"]: entry["last_error"] for entry in listed}

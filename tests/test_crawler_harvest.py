@@ -10,7 +10,7 @@ from scrapy.http import HtmlResponse
 from qpan.crawler.harvest.dates import cutoff, from_w3c, is_recent
 from qpan.crawler.harvest.feeds import feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, next_page, search_url, unwrap_link
-from qpan.crawler.harvest.sitemaps import decompress, parse_sitemap
+from qpan.crawler.harvest.sitemaps import SitemapStream
 from qpan.crawler.middlewares.retry import backoff_delay, retry_after_seconds
 from qpan.crawler.summary import figures_from_stats, run_status
 
@@ -42,13 +42,14 @@ def test_feed_formats_give_links_and_dates() -> None:
 
 
 def test_sitemap_index_news_dates_and_gzip() -> None:
-    root, entries, news = parse_sitemap(decompress(gzip.compress(INDEX), 10_000), "http://s.vn/sitemap.xml")
-    assert root == "sitemapindex" and entries[0].url == "http://s.vn/s1.xml"
-    root, entries, news = parse_sitemap(NEWS, "http://s.vn/s1.xml")
-    assert root == "urlset"
-    assert news == {"http://s.vn/tin/e.htm"}
+    index = SitemapStream(gzip.compress(INDEX), "http://s.vn/sitemap.xml", 10_000)
+    assert index.root == "sitemapindex" and [entry.url for entry in index] == ["http://s.vn/s1.xml"]
+    news = SitemapStream(NEWS, "http://s.vn/s1.xml", 10_000)
+    entries = list(news)
+    assert news.root == "urlset"
+    assert [entry.url for entry in entries if entry.news] == ["http://s.vn/tin/e.htm"]
     assert entries[0].published == datetime(2024, 3, 20, 1, 15, tzinfo=UTC)
-    assert parse_sitemap(b"<html>not a sitemap", "http://s.vn/x")[0] not in {"urlset", "sitemapindex"}
+    assert SitemapStream(b"<html>not a sitemap", "http://s.vn/x", 10_000).root not in {"urlset", "sitemapindex"}
 
 
 def test_since_cutoff_keeps_undated_entries() -> None:

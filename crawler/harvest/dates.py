@@ -27,10 +27,14 @@ def from_w3c(text: str | None) -> datetime | None:
     """A sitemap ``lastmod`` / ``news:publication_date``; Vietnam time when no zone is given."""
     if not text:
         return None
-    try:
-        parsed = date_parser.isoparse(text.strip())
-    except (ValueError, OverflowError):
-        return None
+    text = text.strip()
+    try:  # the C parser first: a sitemap can hold 100,000 dates, and dateutil is 20 times slower
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = date_parser.isoparse(text)
+        except (ValueError, OverflowError):
+            return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VIETNAM)
 
 

@@ -12,6 +12,7 @@ import feedparser
 from qpan.crawler.harvest.dates import from_numeric, from_struct, numeric_month_first
 
 _FEED_ROOTS = (b"<rss", b"<feed", b"<rdf:rdf", b"<rdf")
+_PROLOG_CHARS = 65536  # room for a DOCTYPE's internal subset before the root element
 
 
 @dataclass(frozen=True)
@@ -22,17 +23,41 @@ class Entry:
     published: datetime | None = None
 
 
+def _after_prolog(body: bytes) -> tuple[bytes, bool]:
+    """The document from its root element on (lower-cased head), and whether its DTD declares entities.
+
+    The prolog may hold the XML declaration, comments, processing instructions and a DOCTYPE
+    whose internal subset declares entities: a feed is still a feed after all of them.
+    """
+    head = body[:_PROLOG_CHARS].lstrip(b"\xef\xbb\xbf").lower()
+    entities = False
+    while True:
+        head = head.lstrip()
+        if head.startswith(b"<!--"):
+            end, length = head.find(b"-->"), 3
+        elif head.startswith(b"<?"):
+            end, length = head.find(b"?>"), 2
+        elif head.startswith(b"<!doctype"):
+            end, length = head.find(b">"), 1
+            subset = head.find(b"[", 0, end)
+            if subset >= 0:
+                end, length = head.find(b"]>", subset), 2
+                entities = entities or (end >= 0 and b"<!entity" in head[subset:end])
+        else:
+            return head, entities
+        if end < 0:
+            return b"", entities  # an unterminated prolog: no root element in sight
+        head = head[end + length :]
+
+
 def looks_like_feed(body: bytes) -> bool:
     """True when the document's root element is a feed's (not an HTML page)."""
-    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith(b"<?xml"):
-        head = head[head.find(b"?>") + 2 :]
-    while head.lstrip().startswith((b"<!--", b"<?", b"<!doctype")):
-        head = head.lstrip()
-        if head.startswith(b"<!doctype") and b"[" in head[: head.find(b">")]:
-            head = head[head.find(b"]") :]  # an internal subset: entity declarations end at "]>"
-        head = head[head.find(b">") + 1 :]
-    return head.lstrip().startswith(_FEED_ROOTS)
+    return _after_prolog(body)[0].startswith(_FEED_ROOTS)
+
+
+def declares_entities(body: bytes) -> bool:
+    """Does the feed's DOCTYPE declare entities? feedparser drops those that could expand or fetch."""
+    return _after_prolog(body)[1]
 
 
 def feed_entries(body: bytes, base_url: str) -> list[Entry]:

@@ -39,13 +39,13 @@ from twisted.internet import error as net_error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from qpan.crawler import meta
+from qpan.crawler.harvest.sitemaps import UNPACKED_OVERSIZED
 from qpan.stats import record_error, stat_key
 
 logger = logging.getLogger(__name__)
 
 _ROBOTS_LOGGER = "scrapy.downloadermiddlewares.robotstxt"
 OVERSIZED = "larger than the size limit (crawl.max_page_bytes)"
-UNPACKED_OVERSIZED = "larger than the size limit once unpacked (crawl.max_page_bytes)"
 
 
 def unpacked_oversized(exception: BaseException) -> bool:

@@ -19,7 +19,7 @@ from qpan.output import Format, emit, stderr_console
 from qpan.scheduler.alerts import dispatch, send_test
 from qpan.scheduler.channels import configured_channels
 from qpan.scheduler.digest import health_text
-from qpan.scheduler.outbox import FAILED, PENDING, SENDING, SENT, recent_deliveries
+from qpan.scheduler.outbox import FAILED, PENDING, SENDING, SENT, UNKNOWN, recent_deliveries
 from qpan.storage.models import AlertDelivery
 
 OUTBOX_COLUMNS = ["id", "kind", "status", "attempts", "channel", "subject", "created_at", "error"]
@@ -33,6 +33,7 @@ class Status(StrEnum):
     sending = SENDING
     sent = SENT
     failed = FAILED
+    unknown = UNKNOWN
 
 
 class NoChannels(UserError):
@@ -55,7 +56,7 @@ def _subject(delivery: AlertDelivery) -> str:
 
 
 def _outbox_row(delivery: AlertDelivery, labels: dict[str, str]) -> dict[str, Any]:
-    given_up = delivery.status == FAILED and delivery.next_attempt_at is None
+    given_up = delivery.status in {FAILED, UNKNOWN} and delivery.next_attempt_at is None
     return {
         "id": delivery.id,
         "kind": delivery.kind,

@@ -205,10 +205,11 @@ class AlertDelivery(Base):
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(64))  # stable hash of the Apprise URL
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending sent failed
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # see scheduler/outbox.py
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))  # of the message it first went out in

@@ -10,6 +10,7 @@ import email
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,12 +58,20 @@ def smtp_server() -> Iterator[Mailbox]:
 
 @dataclass
 class Webhook:
-    """JSON bodies POSTed to the local server; ``fail_next`` answers that many requests with 500."""
+    """JSON bodies POSTed to the local server; ``fail_next`` answers that many requests with 500.
+
+    ``slow_next`` requests are answered (200) only after ``delay`` seconds: the body is
+    recorded on arrival, as a receiver that does its work before answering would.
+    ``keys`` holds each recorded request's ``Idempotency-Key`` header (None when absent).
+    """
 
     port: int
     payloads: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[str | None] = field(default_factory=list)
     failures: int = 0
     fail_next: int = 0
+    delay: float = 0.0
+    slow_next: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -76,14 +85,22 @@ def _handler(hook: Webhook) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with hook.lock:
                 failing = hook.fail_next > 0
+                slow = not failing and hook.slow_next > 0
                 if failing:
                     hook.fail_next -= 1
                     hook.failures += 1
                 else:
                     hook.payloads.append(json.loads(body.decode("utf-8")))
-            self.send_response(500 if failing else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+                    hook.keys.append(self.headers.get("Idempotency-Key"))
+                hook.slow_next -= slow
+            if slow:
+                time.sleep(hook.delay)
+            try:
+                self.send_response(500 if failing else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client gave up waiting: what a slow receiver sees
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr
             return
@@ -92,13 +109,22 @@ def _handler(hook: Webhook) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def webhook_server(fail_next: int = 0, port: int | None = None) -> Iterator[Webhook]:
-    hook = Webhook(port or free_port(), fail_next=fail_next)
-    server = ThreadingHTTPServer(("127.0.0.1", hook.port), _handler(hook))
+def serving(port: int, handler: type[BaseHTTPRequestHandler]) -> Iterator[None]:
+    """An HTTP server on 127.0.0.1:``port`` in a thread, for the duration of the block."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield hook
+        yield
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def webhook_server(
+    fail_next: int = 0, port: int | None = None, *, delay: float = 0.0, slow_next: int = 0
+) -> Iterator[Webhook]:
+    hook = Webhook(port or free_port(), fail_next=fail_next, delay=delay, slow_next=slow_next)
+    with serving(hook.port, _handler(hook)):
+        yield hook
