@@ -8,7 +8,8 @@ import typer
 
 from qpan.commands.options import FormatOption, SinceOption, SourceOption
 from qpan.context import AppContext
-from qpan.output import Format, article_json, emit
+from qpan.output import Format, emit
+from qpan.readmodel import article_json
 from qpan.storage.queries import ArticleFilter, list_articles
 
 TABLE_COLUMNS = ["id", "published", "source", "relevance", "duplicate_of", "title"]

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
-from qpan.crawler.registry import all_sources
 from qpan.errors import NotInitialised
 from qpan.output import Format, emit, stderr_console
+from qpan.readmodel import health_by_source, source_rows
 from qpan.storage.models import SourceHealth
 
 COLUMNS = [
     "name", "title", "enabled", "starts", "last_success", "last_articles", "consecutive_failures", "last_error",
 ]
-
-
-def _starts(source: Any) -> str:
-    """What the crawl starts from, e.g. "2 feeds, 1 sitemap, discover"."""
-    parts = [
-        f"{len(values)} {label}{'' if len(values) == 1 or label == 'search' else 's'}"
-        for label, values in (
-            ("feed", source.feeds), ("sitemap", source.sitemaps),
-            ("listing", source.listings), ("search", source.search),
-        )
-        if values
-    ]
-    if source.discover:
-        parts.append("discover")
-    return ", ".join(parts)
 
 
 def _health(app: AppContext) -> dict[str, SourceHealth]:
@@ -41,29 +26,7 @@ def _health(app: AppContext) -> dict[str, SourceHealth]:
         stderr_console().print(f"no health records: {exc}", soft_wrap=True, markup=False)
         return {}
     with database.session() as session:
-        return {row.source: row for row in session.query(SourceHealth).all()}
-
-
-def source_rows(app: AppContext) -> list[dict[str, Any]]:
-    health = _health(app)
-    rows = []
-    for source in all_sources(app.config):
-        state = health.get(source.name)
-        rows.append(
-            {
-                **source.model_dump(mode="json"),
-                "starts": _starts(source),
-                "last_run": state.last_run_at if state else None,
-                "last_success": state.last_success_at if state else None,
-                "last_articles": state.last_articles if state else None,
-                "total_articles": state.total_articles if state else None,
-                "consecutive_failures": state.consecutive_failures if state else None,
-                "consecutive_empty": state.consecutive_empty if state else None,
-                "last_error": state.last_error if state else None,
-                "discovered": state.discovered if state else {},
-            }
-        )
-    return rows
+        return health_by_source(session)
 
 
 def sources(
@@ -77,7 +40,7 @@ def sources(
     """The source registry (shipped + qpan.toml) and each source's health."""
     app: AppContext = ctx.obj
     if discover is None:
-        emit(source_rows(app), COLUMNS, fmt)
+        emit(source_rows(app.config, _health(app)), COLUMNS, fmt)
         return
     from qpan.crawler.run import run_discovery
 

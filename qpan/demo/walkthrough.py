@@ -27,8 +27,9 @@ from qpan.demo import DEMO_SITES, LocalWeb
 from qpan.demo.config import write_config
 from qpan.demo.sink import AlertSink
 from qpan.errors import UserError
-from qpan.output import article_json, duplicate_label, emit
+from qpan.output import emit
 from qpan.pipelines.seeding import load_seeds
+from qpan.readmodel import article_json, duplicate_label
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import Article, CrawlRun

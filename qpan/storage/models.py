@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -95,10 +96,34 @@ class Article(Base):
     alerted_at: Mapped[datetime | None] = mapped_column()
 
     duplicate_of: Mapped[Article | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+    # oldest first, so the last is the current verdict; listings load them with one selectin query
+    verdicts: Mapped[list[Triage]] = relationship(order_by="Triage.id", back_populates="article")
 
     @property
     def is_seed(self) -> bool:
         return self.source == SEED_SOURCE
+
+
+class Triage(Base):
+    """An analyst's verdict on an article, kept apart from the scorer's ``relevant``.
+
+    Rows are only ever added (the newest per article is its current verdict), and the foreign
+    key has no ON DELETE action, so neither a re-crawl (which updates the article row in place)
+    nor a deletion can take an analyst's feedback away silently: it is the data the theme is
+    tuned with later.
+    """
+
+    __tablename__ = "triage"
+    __table_args__ = (CheckConstraint("verdict IN ('relevant', 'not_relevant', 'read')", name="ck_triage_verdict"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    who: Mapped[str | None] = mapped_column(String(100))
+
+    article: Mapped[Article] = relationship(back_populates="verdicts")
 
 
 class DedupBand(Base):
