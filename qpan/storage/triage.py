@@ -83,11 +83,12 @@ class TriageSummary:
         """One line for the terminal (`qpan triage`) and the web overview alike."""
         counts = ", ".join(f"{count} {verdict.replace('_', ' ')}" for verdict, count in self.verdicts.items())
         if self.precision is None:
-            return f"verdicts: {counts}; no article the scorer called relevant has been judged yet"
-        judged = self.confirmed + self.rejected
+            precision = "unknown (no article it called relevant is judged yet)"
+        else:
+            precision = f"{self.precision:.0%} ({self.confirmed} of {self.confirmed + self.rejected} judged relevant)"
         return (
-            f"verdicts: {counts}; scorer precision {self.precision:.0%} ({self.confirmed} of {judged} judged "
-            f"relevant), {self.alerted_rejected} alerted judged not relevant, {self.missed} missed"
+            f"verdicts: {counts}; scorer precision {precision}; {self.alerted_rejected} alerted judged not "
+            f"relevant; missed {self.missed} (judged relevant, scored below the threshold)"
         )
 
     def as_dict(self) -> dict[str, Any]:
