@@ -56,7 +56,7 @@ def triage(
         print_json({"summary": summary.as_dict(), "verdicts": rows})
         return
     emit(rows, COLUMNS, fmt, title=None if rows else "no verdicts yet")
-    stderr_console().print(summary.line(), markup=False)
+    stderr_console().print(summary.line(), markup=False, soft_wrap=True)
 
 
 @app.command("mark")
