@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -98,3 +99,39 @@ def populate(database: Database) -> dict[str, int]:
                                   channel="c0ffee", payload={"title": "x"}, status="failed", attempts=3,
                                   last_error="connection refused"))
     return ids
+
+
+HISTORY_SOURCES = ("baobackan", "qdnd", "bienphong", "cand", "baoquangninh")
+HISTORY_TITLES = (
+    "Giao ban công tác phối hợp theo Nghị định 03/2019/NĐ-CP quý {n}",
+    "Công an và Bộ Chỉ huy Quân sự tỉnh ký kết quy chế phối hợp số {n}",
+    "Sơ kết {n} năm thực hiện Nghị định 03/2019/NĐ-CP",
+    "Tuần tra chung bảo vệ biên giới, đợt {n}",
+)
+
+
+def populate_history(database: Database, weeks: int = 52) -> None:
+    """A year of relevant articles and a dozen runs, so the overview's charts have something to draw."""
+    rng = random.Random(12)
+    now = datetime.now(UTC)
+    for n in range(weeks * 2):
+        source = rng.choice(HISTORY_SOURCES[: 2 + n % 4])
+        insert_article(
+            database, title=rng.choice(HISTORY_TITLES).format(n=n % 9 + 1), source=source,
+            text="Bộ Công an và Bộ Quốc phòng phối hợp thực hiện Nghị định 03/2019/NĐ-CP.",
+            published=(now - timedelta(days=rng.uniform(0, weeks * 7))).isoformat(), relevance=0.6 + n % 4 / 10,
+            relevant=True, matched_terms={"Nghị định 03/2019/NĐ-CP": 1, "Bộ Công an": 1},
+        )
+    with database.session() as session:
+        for run in range(12):
+            started = now - timedelta(hours=12 - run)
+            crawl = CrawlRun(started_at=started, finished_at=started + timedelta(minutes=2), status="ok",
+                             trigger="scheduler")
+            crawl.sources = [
+                RunSource(source=source, fetched=rng.randint(5, 40), extracted=5, relevant=2,
+                          new=rng.randint(0, 6), duplicates=1, errors=int(source == "cand" and run > 8),
+                          dropped={}, reached=not (source == "cand" and run > 8),
+                          error_text="HTTP 503 on the RSS feed" if source == "cand" and run > 8 else None)
+                for source in HISTORY_SOURCES
+            ]
+            session.add(crawl)
