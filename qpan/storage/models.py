@@ -68,6 +68,10 @@ class Article(Base):
         Index("ix_articles_newest", func.coalesce(text("published"), text("fetched_at"))),
         # dedup's same-story window: relevant articles published within a few days (migration 0002)
         Index("ix_articles_relevant_published", "relevant", "published"),
+        # the web view's default list (relevant, newest first) stops after a page instead of sorting
+        # every relevant article; and its weekly chart is read from the index alone (migration 0005)
+        Index("ix_articles_relevant_newest", "relevant", func.coalesce(text("published"), text("fetched_at"))),
+        Index("ix_articles_relevant_source", "relevant", "published", "fetched_at", "source"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,15 +23,16 @@ from qpan.storage.overview import (
     alert_counts,
     article_counts,
     article_sources,
+    data_version,
     failing_alerts,
-    newest_article_id,
+    new_relevant,
     relevant_per_day,
     run_health,
 )
 from qpan.storage.queries import list_articles, recent_runs
 from qpan.storage.triage import VERDICTS, record_verdict, triage_summary
 from qpan.timezone import VIETNAM
-from qpan.web.charts import sparkline, weekly_chart
+from qpan.web.charts import WeeklyChart, sparkline, weekly_chart
 from qpan.web.filters import ListQuery
 from qpan.web.highlight import highlight
 from qpan.web.security import CSRF_FIELD, csrf_token, csrf_valid, set_csrf_cookie
@@ -71,14 +74,37 @@ def _remember_visit(response: Response, cookie: str) -> Response:
     return response
 
 
+@dataclass(frozen=True)
+class Totals:
+    """What the overview reads from every stored article, kept until an article is stored or the day turns."""
+
+    version: tuple[int, datetime | None]
+    day: date
+    articles: int
+    relevant: int
+    chart: WeeklyChart
+
+
+def _totals(request: Request, session: Session, version: tuple[int, datetime | None]) -> Totals:
+    """The counts and the weekly chart, recomputed only when the data changed: they scan an index of
+    every relevant article, while telling whether anything changed takes two indexed lookups."""
+    today = datetime.now(VIETNAM).date()
+    cached: Totals | None = getattr(request.app.state, "totals", None)
+    if cached is not None and cached.version == version and cached.day == today:
+        return cached
+    start = datetime.combine(today - timedelta(weeks=CHART_WEEKS), datetime.min.time(), tzinfo=VIETNAM)
+    articles, relevant = article_counts(session)
+    chart = weekly_chart(relevant_per_day(session, start), today, CHART_WEEKS)
+    request.app.state.totals = totals = Totals(version, today, articles, relevant, chart)
+    return totals
+
+
 def overview(request: Request) -> Response:
     state = request.app.state
-    today = datetime.now(VIETNAM).date()
-    start = datetime.combine(today - timedelta(weeks=CHART_WEEKS), datetime.min.time(), tzinfo=VIETNAM)
     with state.database.session() as session:
-        boundary, cookie = _visit(request, newest_article_id(session))
-        counts = article_counts(session, boundary)
-        chart = weekly_chart(relevant_per_day(session, start), today, CHART_WEEKS)
+        version = data_version(session)
+        boundary, cookie = _visit(request, version[0])
+        totals = _totals(request, session, version)
         health = [
             (entry, {name: sparkline(values) for name, values in entry.figures.items()})
             for entry in run_health(session, HEALTH_RUNS)
@@ -87,10 +113,10 @@ def overview(request: Request) -> Response:
         alerts = alert_counts(session)
         failing = failing_alerts(session, 5)
         summary = triage_summary(session)
+        new = None if boundary is None else new_relevant(session, boundary)
     response = _render(
-        request, "overview.html", counts=counts, first_visit=boundary is None, chart=chart, health=health,
-        health_runs=HEALTH_RUNS, last_runs=last_runs, planned=next_run_times(state.database), alerts=alerts,
-        failing=failing, summary=summary,
+        request, "overview.html", totals=totals, new=new, health=health, health_runs=HEALTH_RUNS,
+        last_runs=last_runs, planned=next_run_times(state.database), alerts=alerts, failing=failing, summary=summary,
     )
     return _remember_visit(response, cookie)
 
@@ -98,7 +124,7 @@ def overview(request: Request) -> Response:
 def article_list(request: Request) -> Response:
     query = ListQuery.parse(request.query_params)
     with request.app.state.database.session() as session:
-        boundary, cookie = _visit(request, newest_article_id(session))
+        boundary, cookie = _visit(request, data_version(session)[0])
         found = list_articles(session, query.article_filter(extra=1))
         sources = article_sources(session)
     page = found[: query.limit]

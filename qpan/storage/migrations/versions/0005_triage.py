@@ -1,4 +1,4 @@
-"""triage: analysts' verdicts on articles, beside the scorer's
+"""triage: analysts' verdicts on articles, beside the scorer's; indexes for the web view's list and chart
 
 Revision ID: 0005
 Revises: 0004
@@ -30,11 +30,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_triage_article_id", "triage", ["article_id"], unique=False)
+    # the relevant articles newest first without a sort, and the weekly chart from the index alone
+    op.create_index(
+        "ix_articles_relevant_newest", "articles", ["relevant", sa.text("coalesce(published, fetched_at)")], unique=False
+    )
+    op.create_index(
+        "ix_articles_relevant_source", "articles", ["relevant", "published", "fetched_at", "source"], unique=False
+    )
 
 
 def downgrade() -> None:
     # Analysts' verdicts exist nowhere else: a downgrade refuses to drop them.
     if op.get_bind().execute(sa.text("SELECT count(*) FROM triage")).scalar():
         raise RuntimeError("the triage table holds analysts' verdicts: export them (`qpan triage -f json`) first")
+    op.drop_index("ix_articles_relevant_source", table_name="articles")
+    op.drop_index("ix_articles_relevant_newest", table_name="articles")
     op.drop_index("ix_triage_article_id", table_name="triage")
     op.drop_table("triage")
