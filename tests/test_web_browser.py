@@ -20,7 +20,6 @@ from sqlalchemy import select
 
 from qpan.config import config_from_dict
 from qpan.storage.db import Database
-from qpan.storage.migrate import upgrade
 from qpan.storage.models import Triage
 from tests.support.web import populate, populate_history, served
 
@@ -62,14 +61,6 @@ def browser() -> Iterator[Any]:
         driver.quit()
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'q.db'}")
-    upgrade(database)
-    yield database
-    database.dispose()
-
-
 def _screenshot(driver: Any, name: str, tmp_path: Path) -> None:
     folder = DOCS if os.environ.get("QPAN_SCREENSHOTS") == "1" else tmp_path
     width = driver.execute_script("return document.documentElement.scrollWidth")
@@ -82,10 +73,13 @@ def _errors(driver: Any) -> list[dict[str, Any]]:
     return [entry for entry in driver.get_log("browser") if entry["level"] in {"SEVERE", "ERROR"}]
 
 
-def test_overview_filter_article_triage_in_chromium(browser: Any, database: Database, tmp_path: Path) -> None:
+def test_overview_filter_article_triage_in_chromium(
+    browser: Any, sqlite_database: Database, tmp_path: Path
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
+    database = sqlite_database
     ids = populate(database)
     populate_history(database)
     with served(config_from_dict({}), database) as base:

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,7 @@ from alembic import command
 
 from qpan.storage.articles import store_article
 from qpan.storage.db import Database
-from qpan.storage.migrate import alembic_config, current_revision, upgrade
+from qpan.storage.migrate import alembic_config, current_revision
 from qpan.storage.models import Article
 from tests.support.cli import run_qpan
 from tests.support.store import insert_article
@@ -26,15 +25,12 @@ URL = "https://baobackan.example/giao-ban-nghi-dinh-03-123.html"
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'q.db'}"
+def database(sqlite_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """The migrated SQLite database, which the in-process CLI reads too."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("QPAN_CONFIG", raising=False)
-    monkeypatch.setenv("QPAN_DATABASE_URL", url)
-    database = Database(url)
-    upgrade(database)
-    yield database
-    database.dispose()
+    monkeypatch.setenv("QPAN_DATABASE_URL", sqlite_database.url)
+    return sqlite_database
 
 
 def _articles(database: Database) -> dict[str, int]:

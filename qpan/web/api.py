@@ -6,7 +6,6 @@ import io
 import json
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,7 +21,7 @@ from qpan.readmodel import (
 from qpan.scheduler.atom import build_feed
 from qpan.storage.models import Article
 from qpan.storage.queries import list_articles, recent_runs
-from qpan.web.filters import ListQuery
+from qpan.web.filters import ListQuery, requested_article
 
 RUNS = 20  # as `qpan runs`
 
@@ -46,10 +45,7 @@ def articles(request: Request) -> Response:
 def article(request: Request) -> Response:
     state = request.app.state
     with state.database.session() as session:
-        found = session.get(Article, request.path_params["article_id"])
-        if found is None:
-            raise HTTPException(404, detail=f"no article with id {request.path_params['article_id']}")
-        return _json(article_detail(session, found, state.profile))
+        return _json(article_detail(session, requested_article(request, session), state.profile))
 
 
 def sources(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""The article list's query string: parsed into an ``ArticleFilter``, and written back into links.
+"""What a request asks for: the article list's query string (parsed into an ``ArticleFilter`` and
+written back into links), and the article a path names.
 
 One parser serves the page, its CSV/JSON/Atom links and ``/api/articles``, so the same
 link always means the same list. Links carry only what differs from the defaults.
@@ -11,9 +12,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 
+from qpan.storage.models import Article
 from qpan.storage.queries import ArticleFilter
 from qpan.timezone import VIETNAM
 
@@ -53,6 +57,15 @@ def _choice(params: QueryParams, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise _bad(f"{name}: {value!r} is not one of {', '.join(choices)}")
     return value
+
+
+def requested_article(request: Request, session: Session) -> Article:
+    """The article of ``/articles/{article_id}`` (and its API twin), or a 404."""
+    article_id = request.path_params["article_id"]
+    article = session.get(Article, article_id)
+    if article is None:
+        raise HTTPException(404, detail=f"no article with id {article_id}")
+    return article
 
 
 def _midnight(day: date) -> datetime:

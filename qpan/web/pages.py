@@ -18,7 +18,6 @@ from qpan.errors import UserError
 from qpan.readmodel import article_detail, health_by_source, run_row, source_rows
 from qpan.scheduler.service import next_run_times
 from qpan.storage.db import Database
-from qpan.storage.models import Article
 from qpan.storage.overview import (
     alert_counts,
     article_counts,
@@ -33,7 +32,7 @@ from qpan.storage.queries import list_articles, recent_runs
 from qpan.storage.triage import VERDICTS, record_verdict, triage_summary
 from qpan.timezone import VIETNAM
 from qpan.web.charts import WeeklyChart, sparkline, weekly_chart
-from qpan.web.filters import ListQuery
+from qpan.web.filters import ListQuery, requested_article
 from qpan.web.highlight import highlight
 from qpan.web.security import CSRF_FIELD, csrf_token, csrf_valid, set_csrf_cookie
 
@@ -144,9 +143,7 @@ def _web_link(url: str) -> str | None:
 def article_page(request: Request) -> Response:
     state = request.app.state
     with state.database.session() as session:
-        article = session.get(Article, request.path_params["article_id"])
-        if article is None:
-            raise HTTPException(404, detail=f"no article with id {request.path_params['article_id']}")
+        article = requested_article(request, session)
         detail = article_detail(session, article, state.profile)
         verdicts = list(reversed(article.verdicts))
     return _render(
