@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from search import build as build_articles  # benchmarks/search.py: the 100,000 synthetic articles
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from qpan.config import config_from_dict
 from qpan.storage.db import Database
@@ -33,7 +33,7 @@ from qpan.storage.models import AlertDelivery, Article, CrawlRun, RunSource, Tri
 from qpan.web.app import create_app
 
 PAGES = {
-    "overview, first view after new articles": "/",  # a new app each time: the counts and chart are computed
+    "overview, first view after a crawl stored": "/",  # an article re-stored before each: totals recomputed
     "overview": "/",
     "article list": "/articles",
     "article list, all": "/articles?relevance=all",
@@ -99,8 +99,10 @@ def main() -> None:
             path = template.format(**values)
             timings = []
             for _ in range(args.repeat):
-                fresh = TestClient(create_app(config, database)) if name.startswith("overview, first") else client
-                response = fresh.get(path)
+                if name.startswith("overview, first"):
+                    with database.engine.begin() as connection:
+                        connection.execute(update(Article).where(Article.id == 1).values(fetched_at=datetime.now(UTC)))
+                response = client.get(path)
                 assert response.status_code == 200, (path, response.status_code)
                 timings.append(float(response.headers["server-timing"].split("dur=")[1]))
             timings.sort()

@@ -100,12 +100,14 @@ def test_a_downgrade_refuses_to_drop_verdicts(database: Database, capsys: pytest
     assert json.loads(run_qpan(capsys, "triage", "-f", "json").stdout)["summary"]["verdicts"]["relevant"] == 1
 
 
-def test_serve_refuses_a_public_address_without_a_token(
-    database: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("QPAN_WEB_TOKEN", raising=False)
-    result = run_qpan(capsys, "serve", "--host", "0.0.0.0")
-    assert result.code == 2
+def test_serve_refuses_a_public_address_without_a_token(database: Database, tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "QPAN_WEB_TOKEN"}
+    # a child process, so that a server started by mistake ends in a timeout instead of hanging the tests
+    result = subprocess.run(
+        [sys.executable, "-m", "qpan", "serve", "--host", "0.0.0.0", "--port", "0"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "qpan: serving on 0.0.0.0 (not loopback) needs a token: set [web] token in qpan.toml or $QPAN_WEB_TOKEN"
     ]

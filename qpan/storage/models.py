@@ -93,7 +93,8 @@ class Article(Base):
     relevant: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     matched_terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     methods: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    # indexed (migration 0005): an article page lists the articles that duplicate it
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
     cluster: Mapped[int | None] = mapped_column(Integer, index=True)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))

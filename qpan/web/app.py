@@ -75,4 +75,5 @@ def create_app(config: Config, database: Database, token: str | None = None) -> 
     app.state.database = database
     app.state.templates = templates()
     app.state.profile = ThemeProfile.load(config.topic)
+    app.state.kept = {}  # see pages._kept
     return app

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from qpan.web.filters import ListQuery, requested_article
 from qpan.web.highlight import highlight
 from qpan.web.security import CSRF_FIELD, csrf_token, csrf_valid, set_csrf_cookie
 
+T = TypeVar("T")
 VISIT_COOKIE = "qpan_visit"
 VISIT_GAP = 30 * 60  # page views closer than this are one visit: its "new" marks stay while it lasts
 HEALTH_RUNS = 12
@@ -73,29 +74,24 @@ def _remember_visit(response: Response, cookie: str) -> Response:
     return response
 
 
-@dataclass(frozen=True)
-class Totals:
-    """What the overview reads from every stored article, kept until an article is stored or the day turns."""
+def _kept(request: Request, name: str, version: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``'s value, kept while ``version`` stays the same.
 
-    version: tuple[int, datetime | None]
-    day: date
-    articles: int
-    relevant: int
-    chart: WeeklyChart
+    For what reads every stored article (the counts, the weekly chart, the list of sources): it
+    changes only when an article is stored or re-stored, while telling whether one was takes two
+    indexed lookups (``data_version``). Two requests racing only compute it twice.
+    """
+    kept: dict[str, tuple[Hashable, Any]] = request.app.state.kept
+    if name in kept and kept[name][0] == version:
+        return cast(T, kept[name][1])
+    value = compute()
+    kept[name] = (version, value)
+    return value
 
 
-def _totals(request: Request, session: Session, version: tuple[int, datetime | None]) -> Totals:
-    """The counts and the weekly chart, recomputed only when the data changed: they scan an index of
-    every relevant article, while telling whether anything changed takes two indexed lookups."""
-    today = datetime.now(VIETNAM).date()
-    cached: Totals | None = getattr(request.app.state, "totals", None)
-    if cached is not None and cached.version == version and cached.day == today:
-        return cached
+def _totals(session: Session, today: date) -> tuple[tuple[int, int], WeeklyChart]:
     start = datetime.combine(today - timedelta(weeks=CHART_WEEKS), datetime.min.time(), tzinfo=VIETNAM)
-    articles, relevant = article_counts(session)
-    chart = weekly_chart(relevant_per_day(session, start), today, CHART_WEEKS)
-    request.app.state.totals = totals = Totals(version, today, articles, relevant, chart)
-    return totals
+    return article_counts(session), weekly_chart(relevant_per_day(session, start), today, CHART_WEEKS)
 
 
 def overview(request: Request) -> Response:
@@ -103,7 +99,8 @@ def overview(request: Request) -> Response:
     with state.database.session() as session:
         version = data_version(session)
         boundary, cookie = _visit(request, version[0])
-        totals = _totals(request, session, version)
+        today = datetime.now(VIETNAM).date()
+        (articles, relevant), chart = _kept(request, "totals", (version, today), lambda: _totals(session, today))
         health = [
             (entry, {name: sparkline(values) for name, values in entry.figures.items()})
             for entry in run_health(session, HEALTH_RUNS)
@@ -114,8 +111,9 @@ def overview(request: Request) -> Response:
         summary = triage_summary(session)
         new = None if boundary is None else new_relevant(session, boundary)
     response = _render(
-        request, "overview.html", totals=totals, new=new, health=health, health_runs=HEALTH_RUNS,
-        last_runs=last_runs, planned=next_run_times(state.database), alerts=alerts, failing=failing, summary=summary,
+        request, "overview.html", articles=articles, relevant=relevant, chart=chart, new=new, health=health,
+        health_runs=HEALTH_RUNS, last_runs=last_runs, planned=next_run_times(state.database), alerts=alerts,
+        failing=failing, summary=summary,
     )
     return _remember_visit(response, cookie)
 
@@ -123,9 +121,10 @@ def overview(request: Request) -> Response:
 def article_list(request: Request) -> Response:
     query = ListQuery.parse(request.query_params)
     with request.app.state.database.session() as session:
-        boundary, cookie = _visit(request, data_version(session)[0])
+        version = data_version(session)
+        boundary, cookie = _visit(request, version[0])
         found = list_articles(session, query.article_filter(extra=1))
-        sources = article_sources(session)
+        sources = _kept(request, "sources", version, lambda: article_sources(session))
     page = found[: query.limit]
     more = query.query_string(after=page[-1].id) if len(found) > query.limit else None
     response = _render(

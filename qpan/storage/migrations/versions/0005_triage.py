@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_triage_article_id", "triage", ["article_id"], unique=False)
-    # the relevant articles newest first without a sort, and the weekly chart from the index alone
+    # the relevant articles newest first without a sort, the weekly chart from the index alone,
+    # and an article's republications without a scan
+    op.create_index("ix_articles_duplicate_of_id", "articles", ["duplicate_of_id"], unique=False)
     op.create_index(
         "ix_articles_relevant_newest", "articles", ["relevant", sa.text("coalesce(published, fetched_at)")], unique=False
     )
@@ -45,5 +47,6 @@ def downgrade() -> None:
         raise RuntimeError("the triage table holds analysts' verdicts: export them (`qpan triage -f json`) first")
     op.drop_index("ix_articles_relevant_source", table_name="articles")
     op.drop_index("ix_articles_relevant_newest", table_name="articles")
+    op.drop_index("ix_articles_duplicate_of_id", table_name="articles")
     op.drop_index("ix_triage_article_id", table_name="triage")
     op.drop_table("triage")
