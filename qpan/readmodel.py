@@ -101,7 +101,10 @@ def write_articles_csv(rows: Iterable[Mapping[str, Any]], stream: IO[str]) -> No
     writer = csv.DictWriter(stream, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        nested = {key: json.dumps(row.get(key), ensure_ascii=False) for key in ("matched_terms", "triage")}
+        nested = {
+            key: "" if row.get(key) is None else json.dumps(row[key], ensure_ascii=False)
+            for key in ("matched_terms", "triage")
+        }
         writer.writerow({**row, **nested})
 
 
