@@ -122,11 +122,15 @@ def test_serve_starts_on_loopback_and_answers(database: Database, tmp_path: Path
     ) as process:
         try:
             assert process.stderr is not None
-            line = process.stderr.readline()
-            found = re.search(r"at (http://127\.0\.0\.1:\d+/) \(Ctrl-C to stop\)", line)
-            assert found, line
-            page = httpx.get(found.group(1) + "articles", timeout=20)
+            lines, found = [], None
+            for line in process.stderr:  # the line saying where it serves, after any warning a library prints
+                lines.append(line)
+                found = re.search(r"at (http://127\.0\.0\.1:\d+/) \(Ctrl-C to stop\)", line)
+                if found:
+                    break
+            assert found, lines
+            page = httpx.get(found.group(1) + "articles", timeout=60)
             assert page.status_code == 200 and "Giao ban Nghị định 03" in page.text
         finally:
             process.terminate()
-            process.wait(timeout=20)
+            process.wait(timeout=60)
