@@ -70,6 +70,8 @@ def test_show_articles_and_export_carry_the_verdict(database: Database, capsys: 
     run_qpan(capsys, "triage", "mark", str(ids["good"]), "not_relevant", "--note", "trùng tin cũ")
     shown = run_qpan(capsys, "show", str(ids["good"]))
     assert re.search(r"triage\s+not_relevant, \d{4}-\d\d-\d\d \d\d:\d\d: trùng tin cũ", shown.stdout)
+    table = run_qpan(capsys, "articles").stdout
+    assert re.search(rf"│ {ids['good']} .*│ not_relevant │ Giao ban Nghị định 03", table)
     listed = {row["id"]: row for row in json.loads(run_qpan(capsys, "articles", "--format", "json").stdout)}
     assert listed[ids["good"]]["triage"]["verdict"] == "not_relevant"
     assert listed[ids["good"]]["relevant"] is True
