@@ -28,7 +28,11 @@ def _marked(paragraph: str, phrases: set[tuple[str, ...]], longest: int) -> list
     keys = [key for _, _, key in words]
     segments: list[Segment] = []
     done = position = 0
+    firsts = {phrase[0] for phrase in phrases}  # most words start no term: one set lookup skips them
     while position < len(words):
+        if keys[position] not in firsts:
+            position += 1
+            continue
         for length in range(min(longest, len(words) - position), 0, -1):
             if tuple(keys[position : position + length]) in phrases:
                 start, end = words[position][0], words[position + length - 1][1]
