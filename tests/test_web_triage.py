@@ -65,7 +65,10 @@ def test_verdicts_and_precision(database: Database, capsys: pytest.CaptureFixtur
     assert run_qpan(capsys, "triage", "mark", str(ids["good"]), "maybe").code == 2
 
 
-def test_show_articles_and_export_carry_the_verdict(database: Database, capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_articles_and_export_carry_the_verdict(
+    database: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the table's rows unwrapped, whatever terminal the tests run in
     ids = _articles(database)
     run_qpan(capsys, "triage", "mark", str(ids["good"]), "not_relevant", "--note", "trùng tin cũ")
     shown = run_qpan(capsys, "show", str(ids["good"]))
