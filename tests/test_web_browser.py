@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +76,13 @@ def _errors(driver: Any) -> list[dict[str, Any]]:
 def test_overview_filter_article_triage_in_chromium(
     browser: Any, sqlite_database: Database, tmp_path: Path
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    def wait(condition: Callable[[Any], Any]) -> Any:
+        """Until the page the last click asked for is there (a click does not wait for the navigation)."""
+        return WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
     database = sqlite_database
     ids = populate(database)
@@ -90,23 +95,25 @@ def test_overview_filter_article_triage_in_chromium(
         _screenshot(browser, "web-overview.png", tmp_path)
 
         browser.find_element(By.LINK_TEXT, "Articles").click()
+        wait(lambda driver: driver.current_url.endswith("/articles"))
         browser.find_element(By.NAME, "q").send_keys("nghi dinh bam")
         Select(browser.find_element(By.NAME, "relevance")).select_by_value("all")
         browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
-        assert "q=nghi+dinh+bam" in browser.current_url and "relevance=all" in browser.current_url
+        wait(lambda driver: "q=nghi+dinh+bam" in driver.current_url)
+        assert "relevance=all" in browser.current_url
         rows = browser.find_elements(By.CSS_SELECTOR, "table.articles tbody tr td a[href^='/articles/']")
         assert len(rows) == 1, "the diacritic-free search finds the one article with 'bấm'"
 
         rows[0].click()
-        assert browser.current_url.endswith(f"/articles/{ids['xss']}")
+        wait(lambda driver: driver.current_url.endswith(f"/articles/{ids['xss']}"))
         assert "<script>window.qpanPwned=1</script>" in browser.find_element(By.TAG_NAME, "h1").text
         assert browser.execute_script("return typeof window.qpanPwned") == "undefined"
         assert not browser.find_elements(By.CSS_SELECTOR, "main img, main script, a[href^='javascript']")
 
         browser.find_element(By.NAME, "note").send_keys("tin giả mạo, không phải phối hợp")
         browser.find_element(By.CSS_SELECTOR, "button[value=not_relevant]").click()
+        wait(lambda driver: "not relevant — tin giả mạo" in driver.find_element(By.ID, "triage").text)
         assert browser.current_url.endswith(f"/articles/{ids['xss']}")
-        assert "not relevant — tin giả mạo" in browser.find_element(By.ID, "triage").text
         browser.refresh()
         assert "not relevant — tin giả mạo" in browser.find_element(By.ID, "triage").text
         assert browser.execute_script("return typeof window.qpanPwned") == "undefined"
