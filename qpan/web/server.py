@@ -11,14 +11,21 @@ from qpan.config import Config
 from qpan.storage.db import Database
 from qpan.web.app import create_app
 
+BACKLOG = 2048  # uvicorn's default
+
 
 def bind(host: str, port: int) -> socket.socket:
-    """The listening socket; an address in use or not of this machine raises OSError here."""
+    """The listening socket; an address in use or not of this machine raises OSError here.
+
+    It listens at once, so a browser opened on the printed address while uvicorn is still
+    starting waits in the backlog instead of being refused.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise
