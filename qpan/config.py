@@ -207,6 +207,14 @@ class AlertsConfig(_Strict):
     _timeout = field_validator("timeout")(_check_alert_timeout)
 
 
+class WebConfig(_Strict):
+    """`qpan serve`: where it listens; a token is required on any address but loopback."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    token: str | None = Field(default=None, min_length=16)
+
+
 class Config(_Strict):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
@@ -214,6 +222,7 @@ class Config(_Strict):
     topic: TopicConfig = Field(default_factory=TopicConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     path: str | None = Field(default=None, exclude=True)
 
     @field_validator("sources")

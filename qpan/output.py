@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qpan.storage.models import Article
+from qpan.readmodel import local_iso, plain
 from qpan.timezone import VIETNAM
 
 
@@ -40,17 +40,6 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
-
-
-def local_iso(value: datetime | None) -> str | None:
-    """ISO 8601 in Vietnam's offset: the instant is unchanged, the reading is the reader's."""
-    return value.astimezone(VIETNAM).isoformat() if value is not None else None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return local_iso(value)
-    return value
 
 
 def _cell(value: Any) -> str:
@@ -79,7 +68,7 @@ def emit(
     """Print ``rows``; the table shows ``columns``, JSON carries every key of each row."""
     fmt = Format(fmt)
     if fmt is Format.json:
-        json.dump([{k: _plain(v) for k, v in row.items()} for row in rows], sys.stdout, ensure_ascii=False, indent=2)
+        json.dump([{k: plain(v) for k, v in row.items()} for row in rows], sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         return
     if fmt is Format.csv:
@@ -87,9 +76,9 @@ def emit(
         writer.writerow(columns)
         for row in rows:
             writer.writerow(
-                json.dumps(_plain(row.get(c)), ensure_ascii=False)
+                json.dumps(plain(row.get(c)), ensure_ascii=False)
                 if isinstance(row.get(c), dict | list)
-                else _plain(row.get(c)) if row.get(c) is not None else ""
+                else plain(row.get(c)) if row.get(c) is not None else ""
                 for c in columns
             )
         return
@@ -99,39 +88,6 @@ def emit(
     for row in rows:
         table.add_row(*(Text(_cell(row.get(c))) for c in columns))
     stdout_console().print(table)
-
-
-def duplicate_label(article: Article) -> int | str | None:
-    """The article JSON's ``duplicate_of``: a seed's name, an article id, or None."""
-    target = article.duplicate_of
-    if target is None:
-        return article.duplicate_of_id
-    return target.seed_name if target.seed_name else target.id
-
-
-def article_json(article: Article, *, with_text: bool = True) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": article.id,
-        "url": article.url,
-        "canonical_url": article.canonical_url,
-        "source": article.source,
-        "seed_name": article.seed_name,
-        "title": article.title,
-        "published": local_iso(article.published),
-        "author": article.author,
-        "section": article.section,
-        "language": article.language,
-        "relevance": round(article.relevance, 4),
-        "relevant": article.relevant,
-        "matched_terms": article.matched_terms or {},
-        "duplicate_of": duplicate_label(article),
-        "cluster": article.cluster,
-        "fetched_at": local_iso(article.fetched_at),
-        "truncated": article.truncated,
-    }
-    if with_text:
-        data["text"] = article.text
-    return data
 
 
 def item_json(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -162,5 +118,5 @@ def item_json(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=_plain)
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=plain)
     sys.stdout.write("\n")

@@ -10,6 +10,8 @@ import pytest
 
 from qpan.demo import LocalWeb
 from qpan.demo.config import write_config as _write_config
+from qpan.storage.db import Database
+from qpan.storage.migrate import upgrade
 
 FIXTURE_WEB = Path(__file__).with_name("fixtureweb")
 
@@ -42,3 +44,12 @@ def initialised_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = qpan_process(config, "init")
     assert result.returncode == 0, result.stderr
     return folder / "qpan.db"
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+    """A SQLite database in ``tmp_path`` at the newest schema, disposed of afterwards."""
+    database = Database(f"sqlite:///{tmp_path / 'q.db'}")
+    upgrade(database)
+    yield database
+    database.dispose()

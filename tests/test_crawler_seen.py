@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,18 +14,14 @@ from sqlalchemy import event
 from qpan.crawler import meta
 from qpan.crawler.middlewares.seen import SeenUrlFilter
 from qpan.storage.db import Database
-from qpan.storage.migrate import upgrade
 from qpan.storage.models import SeenUrl
 from qpan.storage.worker import DatabaseWorker
 from tests.support.store import insert_article
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'qpan.db'}")
-    upgrade(db)
-    yield db
-    db.dispose()
+def database(sqlite_database: Database) -> Database:
+    return sqlite_database
 
 
 def article(url: str) -> Request:

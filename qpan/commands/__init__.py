@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
-from qpan.commands import alerts, articles, crawl, demo, export, extract, init, runs, scheduler, show, sources
+from qpan.commands import (
+    alerts,
+    articles,
+    crawl,
+    demo,
+    export,
+    extract,
+    init,
+    runs,
+    scheduler,
+    serve,
+    show,
+    sources,
+    triage,
+)
 
-COMMAND_MODULES = [init, crawl, articles, show, runs, sources, extract, scheduler, alerts, export, demo]
+COMMAND_MODULES = [init, crawl, articles, show, triage, runs, sources, extract, scheduler, alerts, export, serve, demo]

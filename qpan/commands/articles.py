@@ -8,10 +8,11 @@ import typer
 
 from qpan.commands.options import FormatOption, SinceOption, SourceOption
 from qpan.context import AppContext
-from qpan.output import Format, article_json, emit
+from qpan.output import Format, emit
+from qpan.readmodel import article_json
 from qpan.storage.queries import ArticleFilter, list_articles
 
-TABLE_COLUMNS = ["id", "published", "source", "relevance", "duplicate_of", "title"]
+TABLE_COLUMNS = ["id", "published", "source", "relevance", "duplicate_of", "triage", "title"]
 
 
 def articles(
@@ -39,6 +40,7 @@ def articles(
     if fmt is Format.table:
         for row in rows:
             row["published"] = (row["published"] or "")[:16].replace("T", " ")
+            row["triage"] = row["triage"]["verdict"] if row["triage"] else ""
     columns = TABLE_COLUMNS if fmt is Format.table else [*TABLE_COLUMNS[:-1], "title", "url", "relevant", "cluster"]
     emit(rows, columns, fmt, title=None if rows else "no articles match")
 

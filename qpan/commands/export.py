@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from enum import StrEnum
@@ -13,25 +12,9 @@ import typer
 
 from qpan.commands.options import SinceOption, SourceOption
 from qpan.context import AppContext
-from qpan.output import article_json, stderr_console
+from qpan.output import stderr_console
+from qpan.readmodel import article_json, write_articles_csv
 from qpan.storage.queries import ArticleFilter, articles_query
-
-CSV_COLUMNS = [
-    "id",
-    "url",
-    "canonical_url",
-    "source",
-    "title",
-    "published",
-    "author",
-    "relevance",
-    "relevant",
-    "matched_terms",
-    "duplicate_of",
-    "cluster",
-    "fetched_at",
-    "text",
-]
 
 
 class ExportFormat(StrEnum):
@@ -45,10 +28,7 @@ def _write_rows(rows: list[dict[str, Any]], fmt: ExportFormat, stream: IO[str]) 
         for row in rows:
             stream.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
-    writer = csv.DictWriter(stream, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "matched_terms": json.dumps(row["matched_terms"], ensure_ascii=False)})
+    write_articles_csv(rows, stream)
 
 
 def export(

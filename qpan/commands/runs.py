@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
 from qpan.output import Format, emit, stderr_console
-from qpan.storage.models import CrawlRun
+from qpan.readmodel import RUN_FIGURES, run_row
 from qpan.storage.queries import recent_runs
 
-FIGURES = ("fetched", "extracted", "relevant", "new", "duplicates", "errors")
-COLUMNS = ["id", "started_at", "status", "trigger", "sources", *FIGURES, "unreached"]
-
-
-def run_row(run: CrawlRun) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": run.id,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "status": run.status,
-        "trigger": run.trigger,
-        "sources": len(run.sources),
-        "error": run.error,
-    }
-    for figure in FIGURES:
-        row[figure] = sum(getattr(s, figure) for s in run.sources)
-    row["unreached"] = [s.source for s in run.sources if not s.reached]
-    row["per_source"] = [
-        {
-            "source": s.source,
-            **{figure: getattr(s, figure) for figure in FIGURES},
-            "dropped": s.dropped,
-            "reached": s.reached,
-            "error": s.error_text,
-        }
-        for s in run.sources
-    ]
-    return row
+COLUMNS = ["id", "started_at", "status", "trigger", "sources", *RUN_FIGURES, "unreached"]
 
 
 def runs(

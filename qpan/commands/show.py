@@ -7,31 +7,25 @@ from typing import Annotated
 import typer
 from rich.panel import Panel
 from rich.table import Table
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
 from qpan.errors import UserError
-from qpan.output import Format, article_json, duplicate_label, local_iso, print_json, stdout_console
+from qpan.output import Format, print_json, stdout_console
 from qpan.pipelines.relevance import ThemeProfile
+from qpan.readmodel import article_detail, duplicate_label, local_iso
 from qpan.storage.models import Article
+from qpan.timezone import VIETNAM
 
 
-def _related(session: Session, article: Article) -> tuple[list[Article], list[Article]]:
-    """Articles that duplicate this one, and other members of its cluster."""
-    duplicates = list(session.scalars(select(Article).where(Article.duplicate_of_id == article.id)))
-    cluster: list[Article] = []
-    if article.cluster is not None:
-        cluster = list(
-            session.scalars(
-                select(Article).where(
-                    or_(Article.cluster == article.cluster, Article.id == article.cluster),
-                    Article.id != article.id,
-                )
-            )
-        )
-    return duplicates, cluster
+def _verdict(article: Article) -> str:
+    """The analysts' current verdict, e.g. "not_relevant by lan, 2026-12-01 09:30: a crime report"."""
+    if not article.verdicts:
+        return "not judged yet (`qpan triage mark ID VERDICT`)"
+    row = article.verdicts[-1]
+    by = f" by {row.who}" if row.who else ""
+    note = f": {row.note}" if row.note else ""
+    return f"{row.verdict}{by}, {row.created_at.astimezone(VIETNAM):%Y-%m-%d %H:%M}{note}"
 
 
 def _metadata_table(article: Article) -> Table:
@@ -52,6 +46,7 @@ def _metadata_table(article: Article) -> Table:
         ("matched", ", ".join(f"{t} ×{n}" for t, n in (article.matched_terms or {}).items()) or "nothing"),
         ("duplicate of", "—" if label is None else str(label)),
         ("cluster", "—" if article.cluster is None else str(article.cluster)),
+        ("triage", _verdict(article)),
     ]
     for key, value in rows:
         table.add_row(key, value)
@@ -70,23 +65,18 @@ def show(
         article = session.get(Article, article_id)
         if article is None:
             raise UserError(f"no article with id {article_id}")
-        duplicates, cluster = _related(session, article)
-        data = article_json(article)
-        data["duplicates"] = [{"id": a.id, "source": a.source, "title": a.title} for a in duplicates]
-        data["cluster_members"] = [{"id": a.id, "source": a.source, "title": a.title} for a in cluster]
-        data["extraction_methods"] = article.methods or {}
-        data["explanation"] = ThemeProfile.load(app.config.topic).score(article.title, article.text).explain()
+        data = article_detail(session, article, ThemeProfile.load(app.config.topic))
         if fmt is not Format.table:
             print_json(data)
             return
         console = stdout_console()
         console.print(_metadata_table(article))
         console.print(f"why: {data['explanation']}", markup=False)
-        for heading, members in (("republished as", duplicates), ("same story", cluster)):
+        for heading, members in (("republished as", data["duplicates"]), ("same story", data["cluster_members"])):
             if members:
                 console.print(f"[bold]{heading}[/bold]")
                 for member in members:
-                    console.print(f"  #{member.id} [{member.source}] {member.title}", markup=False)
+                    console.print(f"  #{member['id']} [{member['source']}] {member['title']}", markup=False)
         console.print(Panel(article.text or "(no text)", title=article.title, title_align="left"))
 
 

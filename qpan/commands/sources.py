@@ -10,10 +10,9 @@ import typer
 
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
-from qpan.crawler.registry import all_sources
-from qpan.crawler.urls import redact_text
 from qpan.errors import NotInitialised, UserError
 from qpan.output import Format, emit, stderr_console
+from qpan.readmodel import health_by_source, source_rows
 from qpan.storage.models import SourceHealth
 
 COLUMNS = [
@@ -25,23 +24,6 @@ COLUMNS = [
 CHECK_COLUMNS = ["source", "verdict", "reason", "reached", "links", "samples_complete", "samples_dated"]
 
 
-def _starts(source: Any) -> str:
-    """What the crawl starts from, e.g. "2 feeds, 1 sitemap, discover"."""
-    parts = [
-        f"{len(values)} {label}{'' if len(values) == 1 or label == 'search' else 's'}"
-        for label, values in (
-            ("feed", source.feeds), ("sitemap", source.sitemaps),
-            ("listing", source.listings), ("search", source.search),
-        )
-        if values
-    ]
-    if source.prime:
-        parts.append("cookie primed")
-    if source.discover:
-        parts.append("discover")
-    return ", ".join(parts)
-
-
 def _health(app: AppContext) -> dict[str, SourceHealth]:
     """Each source's health record; none before ``qpan init`` (the registry still lists)."""
     try:
@@ -50,39 +32,7 @@ def _health(app: AppContext) -> dict[str, SourceHealth]:
         stderr_console().print(f"no health records: {exc}", soft_wrap=True, markup=False)
         return {}
     with database.session() as session:
-        return {row.source: row for row in session.query(SourceHealth).all()}
-
-
-def _shown(source: Any) -> dict[str, Any]:
-    """The registry entry as shown: a URL's password (HTTP basic auth) becomes ``***``."""
-    data = source.model_dump(mode="json")
-    if data["home"]:
-        data["home"] = redact_text(data["home"])
-    for key in ("feeds", "sitemaps", "listings", "search"):
-        data[key] = [redact_text(url) for url in data[key]]
-    return data
-
-
-def source_rows(app: AppContext) -> list[dict[str, Any]]:
-    health = _health(app)
-    rows = []
-    for source in all_sources(app.config):
-        state = health.get(source.name)
-        rows.append(
-            {
-                **_shown(source),
-                "starts": _starts(source),
-                "last_run": state.last_run_at if state else None,
-                "last_success": state.last_success_at if state else None,
-                "last_articles": state.last_articles if state else None,
-                "total_articles": state.total_articles if state else None,
-                "consecutive_failures": state.consecutive_failures if state else None,
-                "consecutive_empty": state.consecutive_empty if state else None,
-                "last_error": state.last_error if state else None,
-                "discovered": state.discovered if state else {},
-            }
-        )
-    return rows
+        return health_by_source(session)
 
 
 def check_rows(app: AppContext, names: list[str] | None) -> list[dict[str, Any]]:
@@ -149,7 +99,7 @@ def sources(
         emit(rows, CHECK_COLUMNS, fmt)
         raise typer.Exit(1 if any(row["verdict"] == "broken" for row in rows) else 0)
     if discover is None:
-        emit(source_rows(app), COLUMNS, fmt)
+        emit(source_rows(app.config, _health(app)), COLUMNS, fmt)
         return
     from qpan.crawler.run import run_discovery
 

@@ -27,8 +27,9 @@ from qpan.demo import DEMO_SITES, LocalWeb
 from qpan.demo.config import write_config
 from qpan.demo.sink import AlertSink
 from qpan.errors import UserError
-from qpan.output import article_json, duplicate_label, emit
+from qpan.output import emit
 from qpan.pipelines.seeding import load_seeds
+from qpan.readmodel import article_json, duplicate_label
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import Article, CrawlRun
@@ -156,7 +157,8 @@ def run_demo(db: Path | None, keep: bool, console: Console) -> int:
             console.print(
                 f"The database is kept: try\n  qpan --config {config_path} articles\n"
                 f"  qpan --config {config_path} show {new[0]['id'] if new else 1}\n"
-                f"  qpan --config {config_path} runs"
+                f"  qpan --config {config_path} runs\n"
+                f"  qpan --config {config_path} serve    (the web view: http://127.0.0.1:8765/)"
             )
         else:
             console.print("The demo database was temporary; run `qpan demo --keep` to explore it afterwards.")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -67,6 +68,10 @@ class Article(Base):
         Index("ix_articles_newest", func.coalesce(text("published"), text("fetched_at"))),
         # dedup's same-story window: relevant articles published within a few days (migration 0002)
         Index("ix_articles_relevant_published", "relevant", "published"),
+        # the web view's default list (relevant, newest first) stops after a page instead of sorting
+        # every relevant article; and its weekly chart is read from the index alone (migration 0005)
+        Index("ix_articles_relevant_newest", "relevant", func.coalesce(text("published"), text("fetched_at"))),
+        Index("ix_articles_relevant_source", "relevant", "published", "fetched_at", "source"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -88,17 +93,42 @@ class Article(Base):
     relevant: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     matched_terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     methods: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    # indexed (migration 0005): an article page lists the articles that duplicate it
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
     cluster: Mapped[int | None] = mapped_column(Integer, index=True)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
     alerted_at: Mapped[datetime | None] = mapped_column()
 
     duplicate_of: Mapped[Article | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+    # oldest first, so the last is the current verdict; listings load them with one selectin query
+    verdicts: Mapped[list[Triage]] = relationship(order_by="Triage.id", back_populates="article")
 
     @property
     def is_seed(self) -> bool:
         return self.source == SEED_SOURCE
+
+
+class Triage(Base):
+    """An analyst's verdict on an article, kept apart from the scorer's ``relevant``.
+
+    Rows are only ever added (the newest per article is its current verdict), and the foreign
+    key has no ON DELETE action, so neither a re-crawl (which updates the article row in place)
+    nor a deletion can take an analyst's feedback away silently: it is the data the theme is
+    tuned with later.
+    """
+
+    __tablename__ = "triage"
+    __table_args__ = (CheckConstraint("verdict IN ('relevant', 'not_relevant', 'read')", name="ck_triage_verdict"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    who: Mapped[str | None] = mapped_column(String(100))
+
+    article: Mapped[Article] = relationship(back_populates="verdicts")
 
 
 class DedupBand(Base):
