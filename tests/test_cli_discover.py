@@ -1,0 +1,62 @@
+"""``qpan sources --discover`` is a read-only probe: a crawl after it finds what a crawl without it finds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from qpan.demo import LocalWeb
+from qpan.storage.db import Database
+from qpan.storage.models import SEED_SOURCE, Article
+from tests.conftest import write_config
+from tests.support.cli import qpan_process
+
+pytestmark = pytest.mark.slow
+
+HOME_WITH_FEEDS = (
+    '<html><head><link rel="alternate" type="application/rss+xml" href="/rss/tin-moi.rss">'
+    '<link rel="alternate" type="application/atom+xml" href="/feeds/thoi-su.atom"></head><body></body></html>'
+)
+
+
+def _stored(folder: Path) -> dict[str, int]:
+    database = Database(f"sqlite:///{folder / 'qpan.db'}")
+    with database.session() as session:
+        rows = session.execute(
+            select(Article.source, func.count()).where(Article.source != SEED_SOURCE).group_by(Article.source)
+        ).all()
+    database.dispose()
+    return dict(rows)
+
+
+def test_crawl_after_discover_stores_what_a_plain_crawl_stores(tmp_path: Path, fixture_web: LocalWeb) -> None:
+    fixture_web.set_route(
+        "tinbiengioi", "/", body=HOME_WITH_FEEDS, headers={"Content-Type": "text/html; charset=utf-8"}
+    )
+    bare = [
+        {"name": "tinbiengioi", "home": f"{fixture_web.url('tinbiengioi')}/"},
+        {"name": "baodiaphuong", "home": f"{fixture_web.url('baodiaphuong')}/", "discover": True},
+    ]
+    plain, probed = tmp_path / "plain", tmp_path / "probed"
+    plain.mkdir()
+    probed.mkdir()
+    plain_config = write_config(plain, fixture_web, sources=bare)
+    probed_config = write_config(probed, fixture_web, sources=bare)
+    assert qpan_process(plain_config, "init").returncode == 0
+    shutil.copyfile(plain / "qpan.db", probed / "qpan.db")
+
+    for name in ("tinbiengioi", "baodiaphuong"):
+        found = qpan_process(probed_config, "sources", "--discover", name, "--format", "json")
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout), f"discovery found nothing for {name}"
+    crawled = [qpan_process(config, "crawl", "--quiet") for config in (plain_config, probed_config)]
+    for result in crawled:
+        assert result.returncode in (0, 1), result.stderr
+
+    without, after = _stored(plain), _stored(probed)
+    assert without["tinbiengioi"] > 0 and without["baodiaphuong"] > 0
+    assert after == without
