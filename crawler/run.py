@@ -2,9 +2,9 @@
 
 ``qpan crawl``, the scheduler's launcher and ``qpan demo`` all come through
 ``run_crawl``. Scrapy's reactor cannot be restarted, so this runs once per process
-(the scheduler starts a fresh process per run). SIGINT/SIGTERM go to Scrapy's own
-graceful shutdown: requests in flight finish, what was stored stays stored, and the
-run is marked ``interrupted``.
+(the scheduler starts a fresh process per run). SIGINT/SIGTERM, once the run row exists,
+stop the crawl through ``CrawlStopper`` (not Scrapy's handlers, which ignore a signal
+during start-up): what was stored stays stored, and the run is marked ``interrupted``.
 """
 
 from __future__ import annotations
@@ -17,17 +17,20 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from sqlalchemy import select
 
+from qpan import interrupt
 from qpan.config import Config
 from qpan.crawler.registry import select_sources
 from qpan.crawler.settings import build_settings
 from qpan.crawler.spiders.news import NewsSpider
+from qpan.crawler.stopper import CrawlStopper
 from qpan.crawler.summary import SourceFigures, run_status
 from qpan.storage.db import Database
 from qpan.storage.migrate import require_current_schema
 from qpan.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
 from qpan.storage.runs import mark_dead_runs
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = interrupt.EXIT_INTERRUPTED
+SHUTDOWN = "shutdown"  # Scrapy's finish reason for a stopped crawl
 
 
 @dataclass
@@ -49,9 +52,14 @@ def _run_spider(settings: dict[str, Any], **spider_args: Any) -> str | None:
     """Run the news spider to the end; returns Scrapy's finish reason (None if it never ran)."""
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
+    stopper = CrawlStopper(crawler)
     process.crawl(crawler, **spider_args)
-    process.start()
-    return crawler.stats.get_value("finish_reason") if crawler.stats else None
+    with interrupt.stopping_with(stopper.request):
+        if interrupt.requested():  # during start-up: the reactor is not started at all
+            return SHUTDOWN
+        process.start(install_signal_handlers=False)
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    return reason or (SHUTDOWN if interrupt.requested() else None)
 
 
 def _figures(database: Database, run_id: int) -> list[SourceFigures]:
@@ -82,29 +90,31 @@ def run_crawl(
     # Settings first: a setting the user can get wrong (an unreachable Redis) fails before a run row exists.
     settings = build_settings(config, since_days=since_days, sources=selected, progress=progress)
     host = socket.gethostname()
-    with database.session() as session:
-        mark_dead_runs(session, host)
-        run = CrawlRun(trigger=trigger, pid=os.getpid(), host=host, status="running")
-        session.add(run)
-        session.flush()
-        run_id = run.id
-    settings["QPAN_RUN_ID"] = run_id
-    error = None
-    try:
-        reason = _run_spider(settings)
-    except Exception as exc:  # recorded on the run row, then re-raised for the caller
-        reason, error = None, f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        figures = _figures(database, run_id)
-        status = run_status(figures, reason) if reason else "failed"
-        if reason is None and error is None:
-            error = "the crawl did not start (see the log above)"
+    # From the run row on, Ctrl-C no longer raises: the run is stopped and recorded instead.
+    with interrupt.stopping_with(interrupt.record_only):
         with database.session() as session:
-            row = session.get(CrawlRun, run_id)
-            if row is not None:
-                row.status, row.finished_at, row.error = status, utcnow(), error
-        database.dispose()
+            mark_dead_runs(session, host)
+            run = CrawlRun(trigger=trigger, pid=os.getpid(), host=host, status="running")
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        settings["QPAN_RUN_ID"] = run_id
+        error = None
+        try:
+            reason = _run_spider(settings)
+        except Exception as exc:  # recorded on the run row, then re-raised for the caller
+            reason, error = None, f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            figures = _figures(database, run_id)
+            status = run_status(figures, reason) if reason else "failed"
+            if reason is None and error is None:
+                error = "the crawl did not start (see the log above)"
+            with database.session() as session:
+                row = session.get(CrawlRun, run_id)
+                if row is not None:
+                    row.status, row.finished_at, row.error = status, utcnow(), error
+            database.dispose()
     return RunResult(run_id=run_id, status=status, sources=figures, error=error)
 
 

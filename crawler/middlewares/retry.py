@@ -3,6 +3,11 @@
 Scrapy's RetryMiddleware re-queues at once; a site that says "come back in 20 s"
 should get its 20 s. The wait is capped (``QPAN_RETRY_MAX_DELAY``) so one stubborn
 site cannot hold a run hostage.
+
+Two failures are never retried. A failed DNS lookup: the resolver has already given its
+answer (offline, each retry of the 22 shipped sources' start URLs only added waiting to a
+crawl that could reach nothing). And anything once the crawl is being stopped (Ctrl-C,
+SIGTERM): a retry would start another download the shutdown has to wait for.
 """
 
 from __future__ import annotations
@@ -14,9 +19,13 @@ from email.utils import parsedate_to_datetime
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import CannotResolveHostError
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_status_message
+from twisted.internet.error import DNSLookupError
+
+NOT_RETRIED = (DNSLookupError, CannotResolveHostError)
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -56,6 +65,12 @@ class RetryAfterMiddleware(RetryMiddleware):
         middleware.crawler = crawler
         return middleware
 
+    def _retry(self, request: Request, reason: str | Exception | type[Exception]) -> Request | None:
+        engine = self.crawler.engine
+        if not engine.running:  # the crawl is stopping
+            return None
+        return super()._retry(request, reason)
+
     async def _wait_then(self, retry: Request, retry_after: float | None) -> Request:
         delay = backoff_delay(retry.meta.get("retry_times", 1), self.backoff, self.max_delay, retry_after)
         if delay > 0:
@@ -71,7 +86,11 @@ class RetryAfterMiddleware(RetryMiddleware):
         return await self._wait_then(retry, retry_after_seconds(response.headers.get("Retry-After")))
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if request.meta.get("dont_retry", False) or not isinstance(exception, self.exceptions_to_retry):
+        if (
+            request.meta.get("dont_retry", False)
+            or not isinstance(exception, self.exceptions_to_retry)
+            or isinstance(exception, NOT_RETRIED)
+        ):
             return None
         retry = self._retry(request, exception)
         return None if retry is None else await self._wait_then(retry, None)

@@ -69,7 +69,8 @@ def crawl(
     unreached = [figure.source for figure in result.sources if not figure.reached]
     if unreached:
         console.print(f"not reached: {', '.join(unreached)}", soft_wrap=True, markup=False)
-    after_run(app, result)
+    if result.status != "interrupted":  # a stopped run exits now; the outbox sends its alerts next time
+        after_run(app, result)
     raise typer.Exit(result.exit_code)
 
 
