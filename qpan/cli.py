@@ -24,9 +24,26 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+MAX_DRIVER_MESSAGE = 200
+
+
+def _database_error(exc: Exception) -> str:
+    """``database error (WHERE): what the driver said`` — the driver's words, never the SQL."""
+    from sqlalchemy.exc import DBAPIError
+
+    from qpan.context import AppContext
+
+    said = _one_line(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else _one_line(exc)
+    said = said.split(" [SQL: ")[0]
+    if len(said) > MAX_DRIVER_MESSAGE:
+        said = said[: MAX_DRIVER_MESSAGE - 1] + "…"
+    where = AppContext.current.database_location() if AppContext.current else None
+    return f"database error ({where}): {said}" if where else f"database error: {said}"
+
+
 def _explain(exc: Exception) -> tuple[str, int] | None:
     """The one line and exit code for an error a user can cause; None for a bug."""
-    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError
 
     from qpan.config import ConfigError
     from qpan.errors import UserError
@@ -38,10 +55,8 @@ def _explain(exc: Exception) -> tuple[str, int] | None:
         return str(exc), exc.exit_code
     if isinstance(exc, StorageError):
         return f"database error: {exc}", 1
-    if isinstance(exc, OperationalError):
-        return f"database error: {_one_line(exc.orig or exc)}", 1
     if isinstance(exc, SQLAlchemyError):
-        return f"database error: {_one_line(exc)}", 1
+        return _database_error(exc), 1
     if isinstance(exc, BrokenPipeError):
         return None
     if isinstance(exc, OSError):

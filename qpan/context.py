@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from qpan.config import Config, load_config
-from qpan.storage.db import Database
+from qpan.storage.db import Database, describe_location
 
 
 @dataclass
@@ -13,6 +14,11 @@ class AppContext:
     config_path: str | None = None
     _config: Config | None = field(default=None, repr=False)
     _database: Database | None = field(default=None, repr=False)
+    # The context of the running command, so that the CLI's error line can name the database.
+    current: ClassVar[AppContext | None] = None
+
+    def __post_init__(self) -> None:
+        AppContext.current = self
 
     @property
     def config(self) -> Config:
@@ -31,3 +37,6 @@ class AppContext:
 
         return require_current_schema(self.database())
 
+    def database_location(self) -> str | None:
+        """The database file on disk (or the server URL without password), if the config loaded."""
+        return describe_location(self._config.database.url) if self._config is not None else None

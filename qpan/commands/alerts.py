@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qpan.commands.options import FormatOption
+from qpan.commands.options import MAX_LIMIT, FormatOption
 from qpan.config import Config
 from qpan.context import AppContext
 from qpan.errors import UserError
@@ -77,7 +77,9 @@ def _outbox_row(delivery: AlertDelivery, labels: dict[str, str]) -> dict[str, An
 @app.callback(invoke_without_command=True)
 def outbox(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, metavar="N", help="At most N deliveries.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=MAX_LIMIT, metavar="N", help="At most N deliveries.")
+    ] = 50,
     status: Annotated[
         Status | None, typer.Option("--status", metavar="STATE", help="Only deliveries in this state.")
     ] = None,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from qpan.commands.options import FormatOption, SinceOption, SourceOption
+from qpan.commands.options import MAX_LIMIT, FormatOption, SinceOption, SourceOption
 from qpan.context import AppContext
 from qpan.output import Format, article_json, emit
 from qpan.storage.queries import ArticleFilter, list_articles
@@ -23,7 +23,7 @@ def articles(
         str | None, typer.Option("--search", "-q", metavar="TEXT", help="Full-text search; diacritics optional.")
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", "-n", min=0, metavar="N", help="At most N articles (0: no limit).")
+        int, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, metavar="N", help="At most N articles (0: no limit).")
     ] = 50,
     fmt: FormatOption = Format.table,
 ) -> None:

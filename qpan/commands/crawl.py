@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qpan.commands.options import SourceOption
+from qpan.config import MAX_SINCE_DAYS
 from qpan.context import AppContext
 from qpan.output import Format, emit, stderr_console
 
@@ -49,7 +50,10 @@ def crawl(
     source: SourceOption = None,
     since: Annotated[
         int | None,
-        typer.Option("--since", min=0, metavar="DAYS", help="Skip feed/sitemap entries older than DAYS (0: no limit)."),
+        typer.Option(
+            "--since", min=0, max=MAX_SINCE_DAYS, metavar="DAYS",
+            help="Skip feed/sitemap entries older than DAYS (0: no limit).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
 ) -> None:

@@ -10,10 +10,15 @@ from qpan.storage.migrate import upgrade
 
 
 def init(ctx: typer.Context) -> None:
-    """Create or migrate the database, then load seeds/ as the dedup baseline."""
+    """Create or migrate the database, then load seeds/ as the dedup baseline; safe to repeat.
+
+    Example: qpan init
+    """
+    from qpan.pipelines.relevance import ThemeProfile
     from qpan.pipelines.seeding import load_seeds  # the chain imports Scrapy: only when needed
 
     app: AppContext = ctx.obj
+    ThemeProfile.load(app.config.topic)  # a broken profile stops here, not between the schema and the seeds
     database = app.database()
     before, after = upgrade(database)
     added = load_seeds(database, app.config)

@@ -10,6 +10,9 @@ import typer
 from qpan.output import Format
 from qpan.timezone import VIETNAM
 
+MAX_ID = 2**63 - 1  # the largest integer either backend stores; a larger id cannot exist
+MAX_LIMIT = 2**31 - 1
+
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", metavar="table|json|csv", help="Output format.", case_sensitive=False)
 ]
@@ -20,7 +23,10 @@ def parse_since(text: str) -> datetime:
     text = text.strip()
     units = {"d": "days", "h": "hours", "w": "weeks"}
     if text[:-1].isdigit() and text[-1:] in units:
-        return datetime.now(VIETNAM) - timedelta(**{units[text[-1]]: int(text[:-1])})
+        try:
+            return datetime.now(VIETNAM) - timedelta(**{units[text[-1]]: int(text[:-1])})
+        except OverflowError:
+            raise typer.BadParameter(f"{text!r} reaches back before the year 1") from None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qpan.commands.options import FormatOption
+from qpan.commands.options import MAX_LIMIT, FormatOption
 from qpan.context import AppContext
 from qpan.output import Format, emit, stderr_console
 from qpan.storage.models import CrawlRun
@@ -44,7 +44,9 @@ def run_row(run: CrawlRun) -> dict[str, Any]:
 
 def runs(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, metavar="N", help="At most N runs.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=MAX_LIMIT, metavar="N", help="At most N runs.")
+    ] = 20,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Crawl-run history, newest first, with per-source figures."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -10,10 +11,10 @@ from rich.table import Table
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from qpan.commands.options import FormatOption
+from qpan.commands.options import MAX_ID
 from qpan.context import AppContext
 from qpan.errors import UserError
-from qpan.output import Format, article_json, duplicate_label, local_iso, print_json, stdout_console
+from qpan.output import article_json, duplicate_label, local_iso, print_json, stdout_console
 from qpan.pipelines.relevance import ThemeProfile
 from qpan.storage.models import Article
 
@@ -58,16 +59,30 @@ def _metadata_table(article: Article) -> Table:
     return table
 
 
+class ShowFormat(StrEnum):
+    """One article is a record, not a listing: no CSV."""
+
+    table = "table"
+    json = "json"
+
+
 def show(
     ctx: typer.Context,
     article_id: Annotated[int, typer.Argument(metavar="ID", help="Article id (see `qpan articles`).")],
-    fmt: FormatOption = Format.table,
+    fmt: Annotated[
+        ShowFormat,
+        typer.Option("--format", "-f", metavar="table|json", help="Output format (no csv: one record).",
+                     case_sensitive=False),
+    ] = ShowFormat.table,
 ) -> None:
-    """One article: metadata, relevance with the matched terms, duplicate links, text."""
+    """One article: metadata, relevance with the matched terms, duplicate links, text.
+
+    Example: qpan show 12 --format json
+    """
     app: AppContext = ctx.obj
     database = app.ready_database()
     with database.session() as session:
-        article = session.get(Article, article_id)
+        article = session.get(Article, article_id) if 0 < article_id <= MAX_ID else None
         if article is None:
             raise UserError(f"no article with id {article_id}")
         duplicates, cluster = _related(session, article)
@@ -76,7 +91,7 @@ def show(
         data["cluster_members"] = [{"id": a.id, "source": a.source, "title": a.title} for a in cluster]
         data["extraction_methods"] = article.methods or {}
         data["explanation"] = ThemeProfile.load(app.config.topic).score(article.title, article.text).explain()
-        if fmt is not Format.table:
+        if fmt is ShowFormat.json:
             print_json(data)
             return
         console = stdout_console()

@@ -22,11 +22,27 @@ def alembic_config(database: Database) -> AlembicConfig:
     return config
 
 
+class NewerSchema(UserError):
+    """The database was migrated by a newer qpan: this one must not read, write or "migrate" it."""
+
+    def __init__(self, database: Database, revision: str) -> None:
+        where = database.engine.url.render_as_string(hide_password=True)
+        super().__init__(
+            f"database {where} has schema {revision}, which is NEWER than this qpan knows: upgrade qpan"
+        )
+
+
+def _known_revisions(config: AlembicConfig) -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
 def upgrade(database: Database) -> tuple[str | None, str]:
     """Upgrade to head; returns (revision before, revision after)."""
     config = alembic_config(database)
     with database.engine.begin() as connection:
         before = MigrationContext.configure(connection).get_current_revision()
+        if before is not None and before not in _known_revisions(config):
+            raise NewerSchema(database, before)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     head = ScriptDirectory.from_config(config).get_current_head()
@@ -50,6 +66,8 @@ def require_current_schema(database: Database) -> Database:
     if current is None:
         raise NotInitialised(database.engine.url.render_as_string(hide_password=True))
     if current != head_revision(database):
+        if current not in _known_revisions(alembic_config(database)):
+            raise NewerSchema(database, current)
         raise UserError(f"database schema {current} is older than this qpan: run `qpan init` to migrate it")
     return database
 
