@@ -24,6 +24,7 @@ from qpan.crawler.settings import build_settings
 from qpan.crawler.spiders.news import NewsSpider
 from qpan.crawler.stopper import CrawlStopper
 from qpan.crawler.summary import SourceFigures, run_status
+from qpan.stats import stat_key
 from qpan.storage.db import Database
 from qpan.storage.migrate import require_current_schema
 from qpan.storage.models import CrawlRun, RunSource, SourceHealth, utcnow
@@ -50,16 +51,23 @@ class RunResult:
 
 def _run_spider(settings: dict[str, Any], **spider_args: Any) -> str | None:
     """Run the news spider to the end; returns Scrapy's finish reason (None if it never ran)."""
+    return _spider_stats(settings, **spider_args).get("finish_reason")
+
+
+def _spider_stats(settings: dict[str, Any], **spider_args: Any) -> dict[str, Any]:
+    """Run the news spider to the end; returns its stats (``finish_reason`` "shutdown" if stopped)."""
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
     stopper = CrawlStopper(crawler)
     process.crawl(crawler, **spider_args)
     with interrupt.stopping_with(stopper.request):
         if interrupt.requested():  # during start-up: the reactor is not started at all
-            return SHUTDOWN
+            return {"finish_reason": SHUTDOWN}
         process.start(install_signal_handlers=False)
-    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-    return reason or (SHUTDOWN if interrupt.requested() else None)
+    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    if interrupt.requested():
+        stats.setdefault("finish_reason", SHUTDOWN)
+    return stats
 
 
 def _figures(database: Database, run_id: int) -> list[SourceFigures]:
@@ -118,14 +126,23 @@ def run_crawl(
     return RunResult(run_id=run_id, status=status, sources=figures, error=error)
 
 
-def run_discovery(config: Config, name: str) -> dict[str, Any]:
+@dataclass
+class Discovery:
+    """What ``qpan sources --discover`` found, and whether the site answered at all."""
+
+    found: dict[str, Any]
+    reached: bool
+    error: str | None
+
+
+def run_discovery(config: Config, name: str) -> Discovery:
     """Discover one source's feeds and sitemaps now; returns (and records) what was found."""
     selected = select_sources(config, [name])
     database = require_current_schema(Database(config.database.url))
     settings = build_settings(config, sources=selected, progress=False)
-    _run_spider(settings, mode="discover")
+    stats = _spider_stats(settings, mode="discover")
     with database.session() as session:
         health = session.get(SourceHealth, name)
         found = dict(health.discovered) if health and health.discovered else {}
     database.dispose()
-    return found
+    return Discovery(found, bool(stats.get(stat_key(name, "reached"))), stats.get(stat_key(name, "error_text")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,28 @@ def test_crawl_after_discover_stores_what_a_plain_crawl_stores(tmp_path: Path, f
     without, after = _stored(plain), _stored(probed)
     assert without["tinbiengioi"] > 0 and without["baodiaphuong"] > 0
     assert after == without
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("home", ["http://127.0.0.1:{port}/", "http://qpan-test.invalid/"])
+def test_discover_of_an_unreachable_site_says_so(tmp_path: Path, fixture_web: LocalWeb, home: str) -> None:
+    config = write_config(tmp_path, fixture_web, sources=[{"name": "gone", "home": home.format(port=_closed_port())}])
+    assert qpan_process(config, "init").returncode == 0
+    found = qpan_process(config, "sources", "--discover", "gone")
+    assert found.returncode == 1
+    assert found.stderr.strip().splitlines() == [found.stderr.strip()]
+    assert found.stderr.startswith("qpan: gone: the site could not be reached (")
+
+
+def test_discover_a_site_by_its_url(tmp_path: Path, fixture_web: LocalWeb) -> None:
+    base = fixture_web.url("baodiaphuong")
+    config = write_config(tmp_path, fixture_web)
+    assert qpan_process(config, "init").returncode == 0
+    found = qpan_process(config, "sources", "--discover", f"{base}/tin-tuc", "--format", "json")
+    assert found.returncode == 0, found.stderr
+    assert {(row["kind"], row["url"]) for row in json.loads(found.stdout)} == {("sitemaps", f"{base}/sitemap.xml")}

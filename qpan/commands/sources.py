@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
 from qpan.commands.options import FormatOption
+from qpan.config import Config, SourceConfig
 from qpan.context import AppContext
 from qpan.crawler.registry import all_sources
-from qpan.errors import NotInitialised
+from qpan.errors import NotInitialised, UserError
 from qpan.output import Format, emit, stderr_console
 from qpan.storage.models import SourceHealth
 
@@ -71,23 +73,41 @@ def sources(
     fmt: FormatOption = Format.table,
     discover: Annotated[
         str | None,
-        typer.Option("--discover", metavar="NAME", help="Discover NAME's feeds and sitemaps now and show them."),
+        typer.Option(
+            "--discover", metavar="NAME|URL", help="Find NAME's (or a site's) feeds and sitemaps now and list them."
+        ),
     ] = None,
 ) -> None:
-    """The source registry (shipped + qpan.toml) and each source's health."""
+    """The source registry (shipped + qpan.toml) and each source's health.
+
+    Example: qpan sources --discover vnexpress
+    """
     app: AppContext = ctx.obj
     if discover is None:
         emit(source_rows(app), COLUMNS, fmt)
         return
     from qpan.crawler.run import run_discovery
 
-    found = run_discovery(app.config, discover)
+    config, name = _with_site(app.config, discover) if "://" in discover else (app.config, discover)
+    result = run_discovery(config, name)
+    if not result.reached:
+        raise UserError(f"{name}: the site could not be reached ({result.error or 'no answer'})")
     rows = [
-        {"source": discover, "kind": kind, "url": url}
+        {"source": name, "kind": kind, "url": url}
         for kind in ("feeds", "sitemaps")
-        for url in found.get(kind, [])
+        for url in result.found.get(kind, [])
     ]
-    emit(rows, ["source", "kind", "url"], fmt, title=None if rows else f"{discover}: no feed or sitemap found")
+    emit(rows, ["source", "kind", "url"], fmt, title=None if rows else f"{name}: no feed or sitemap found")
+
+
+def _with_site(config: Config, url: str) -> tuple[Config, str]:
+    """``--discover URL``: a bare-domain source for a site not in the registry, named by its host."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--discover")
+    name = parts.netloc.lower().replace(":", "-")
+    site = SourceConfig(name=name, home=f"{parts.scheme}://{parts.netloc}/", discover=True)
+    return config.model_copy(update={"sources": [*config.sources, site]}), name
 
 
 def register(app: typer.Typer) -> None:
