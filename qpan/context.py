@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from qpan.config import Config, load_config
-from qpan.storage.db import Database, describe_location
+if TYPE_CHECKING:  # pydantic and SQLAlchemy load when a command reads them, not for `qpan --help`
+    from qpan.config import Config
+    from qpan.storage.db import Database
 
 
 @dataclass
@@ -22,11 +23,15 @@ class AppContext:
 
     @property
     def config(self) -> Config:
+        from qpan.config import load_config
+
         if self._config is None:
             self._config = load_config(self.config_path)
         return self._config
 
     def database(self) -> Database:
+        from qpan.storage.db import Database
+
         if self._database is None:
             self._database = Database(self.config.database.url)
         return self._database
@@ -39,4 +44,6 @@ class AppContext:
 
     def database_location(self) -> str | None:
         """The database file on disk (or the server URL without password), if the config loaded."""
+        from qpan.storage.db import describe_location
+
         return describe_location(self._config.database.url) if self._config is not None else None

@@ -13,14 +13,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from qpan.storage.models import Article
 from qpan.timezone import VIETNAM
+
+if TYPE_CHECKING:  # Rich and the models load when something is printed, not for `qpan --version`
+    from rich.console import Console
+
+    from qpan.storage.models import Article
 
 
 class Format(StrEnum):
@@ -34,11 +34,15 @@ PIPED_WIDTH = 160
 
 def stdout_console() -> Console:
     """Rich's 80-column guess for a pipe squeezes tables; a file or pager gets wide rows instead."""
+    from rich.console import Console
+
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPED_WIDTH
     return Console(soft_wrap=False, highlight=False, width=width)
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -93,6 +97,9 @@ def emit(
                 for c in columns
             )
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")

@@ -9,7 +9,6 @@ import typer
 from qpan.commands.options import MAX_LIMIT, FormatOption, SinceOption, SourceOption
 from qpan.context import AppContext
 from qpan.output import Format, article_json, emit
-from qpan.storage.queries import ArticleFilter, list_articles
 
 TABLE_COLUMNS = ["id", "published", "source", "relevance", "duplicate_of", "title"]
 
@@ -28,6 +27,8 @@ def articles(
     fmt: FormatOption = Format.table,
 ) -> None:
     """List stored articles, newest first."""
+    from qpan.storage.queries import ArticleFilter, list_articles
+
     app: AppContext = ctx.obj
     database = app.ready_database()
     flt = ArticleFilter(

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qpan.commands.options import SourceOption
-from qpan.config import MAX_SINCE_DAYS
 from qpan.context import AppContext
 from qpan.output import Format, emit, stderr_console
 
@@ -45,13 +44,22 @@ def after_run(app: AppContext, result: RunResult) -> None:
         stderr_console().print(alerts.summary())
 
 
+def _since_in_range(value: int | None) -> int | None:
+    """The config's bound on ``since_days``, checked while parsing so that it is a usage error."""
+    from qpan.config import MAX_SINCE_DAYS
+
+    if value is not None and value > MAX_SINCE_DAYS:
+        raise typer.BadParameter(f"{value} is more than {MAX_SINCE_DAYS} days (a century)")
+    return value
+
+
 def crawl(
     ctx: typer.Context,
     source: SourceOption = None,
     since: Annotated[
         int | None,
         typer.Option(
-            "--since", min=0, max=MAX_SINCE_DAYS, metavar="DAYS",
+            "--since", min=0, callback=_since_in_range, metavar="DAYS",
             help="Skip feed/sitemap entries older than DAYS (0: no limit).",
         ),
     ] = None,

@@ -14,7 +14,6 @@ import typer
 from qpan.commands.options import SinceOption, SourceOption
 from qpan.context import AppContext
 from qpan.output import article_json, stderr_console
-from qpan.storage.queries import ArticleFilter, articles_query
 
 CSV_COLUMNS = [
     "id",
@@ -65,6 +64,7 @@ def export(
 ) -> None:
     """Export relevant articles (newest first)."""
     from qpan.scheduler.atom import write_atom
+    from qpan.storage.queries import ArticleFilter, articles_query
 
     app: AppContext = ctx.obj
     database = app.ready_database()

@@ -6,7 +6,6 @@ import typer
 
 from qpan.context import AppContext
 from qpan.output import stderr_console
-from qpan.storage.migrate import upgrade
 
 
 def init(ctx: typer.Context) -> None:
@@ -16,6 +15,7 @@ def init(ctx: typer.Context) -> None:
     """
     from qpan.pipelines.relevance import ThemeProfile
     from qpan.pipelines.seeding import load_seeds  # the chain imports Scrapy: only when needed
+    from qpan.storage.migrate import upgrade  # Alembic loads for init only
 
     app: AppContext = ctx.obj
     ThemeProfile.load(app.config.topic)  # a broken profile stops here, not between the schema and the seeds

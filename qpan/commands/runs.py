@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qpan.commands.options import MAX_LIMIT, FormatOption
 from qpan.context import AppContext
 from qpan.output import Format, emit, stderr_console
-from qpan.storage.models import CrawlRun
-from qpan.storage.queries import recent_runs
+
+if TYPE_CHECKING:
+    from qpan.storage.models import CrawlRun
 
 FIGURES = ("fetched", "extracted", "relevant", "new", "duplicates", "errors")
 COLUMNS = ["id", "started_at", "status", "trigger", "sources", *FIGURES, "unreached"]
@@ -50,6 +51,8 @@ def runs(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Crawl-run history, newest first, with per-source figures."""
+    from qpan.storage.queries import recent_runs
+
     app: AppContext = ctx.obj
     database = app.ready_database()
     with database.session() as session:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from qpan.config import parse_duration
 from qpan.context import AppContext
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -15,6 +14,8 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def _duration(text: str) -> str:
     """Validate ``--grace`` while parsing, so a typo is a usage error (exit 2)."""
+    from qpan.config import parse_duration
+
     try:
         parse_duration(text)
     except ValueError as exc:
@@ -44,6 +45,7 @@ def scheduler(
     ] = "1m",
 ) -> None:
     """Run crawls on the [schedule] until stopped (SIGTERM/SIGINT); each run is a `qpan crawl` child."""
+    from qpan.config import parse_duration
     from qpan.scheduler.launcher import CrawlLauncher
     from qpan.scheduler.service import MAIN_JOB, job_specs, serve
 

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.panel import Panel
-from rich.table import Table
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from qpan.commands.options import MAX_ID
 from qpan.context import AppContext
 from qpan.errors import UserError
 from qpan.output import article_json, duplicate_label, local_iso, print_json, stdout_console
-from qpan.pipelines.relevance import ThemeProfile
-from qpan.storage.models import Article
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from sqlalchemy.orm import Session
+
+    from qpan.storage.models import Article
 
 
 def _related(session: Session, article: Article) -> tuple[list[Article], list[Article]]:
     """Articles that duplicate this one, and other members of its cluster."""
+    from sqlalchemy import or_, select
+
+    from qpan.storage.models import Article
     duplicates = list(session.scalars(select(Article).where(Article.duplicate_of_id == article.id)))
     cluster: list[Article] = []
     if article.cluster is not None:
@@ -36,6 +39,7 @@ def _related(session: Session, article: Article) -> tuple[list[Article], list[Ar
 
 
 def _metadata_table(article: Article) -> Table:
+    from rich.table import Table
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -79,6 +83,11 @@ def show(
 
     Example: qpan show 12 --format json
     """
+    from rich.panel import Panel
+
+    from qpan.pipelines.relevance import ThemeProfile
+    from qpan.storage.models import Article
+
     app: AppContext = ctx.obj
     database = app.ready_database()
     with database.session() as session:

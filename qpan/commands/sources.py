@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 
 from qpan.commands.options import FormatOption
-from qpan.config import Config, SourceConfig
 from qpan.context import AppContext
-from qpan.crawler.registry import all_sources
 from qpan.errors import NotInitialised, UserError
 from qpan.output import Format, emit, stderr_console
-from qpan.storage.models import SourceHealth
+
+if TYPE_CHECKING:
+    from qpan.config import Config
+    from qpan.storage.models import SourceHealth
 
 COLUMNS = [
     "name", "title", "enabled", "starts", "last_success", "last_articles", "consecutive_failures", "last_error",
@@ -37,6 +38,8 @@ def _starts(source: Any) -> str:
 
 def _health(app: AppContext) -> dict[str, SourceHealth]:
     """Each source's health record; none before ``qpan init`` (the registry still lists)."""
+    from qpan.storage.models import SourceHealth
+
     try:
         database = app.ready_database()
     except NotInitialised as exc:
@@ -47,6 +50,8 @@ def _health(app: AppContext) -> dict[str, SourceHealth]:
 
 
 def source_rows(app: AppContext) -> list[dict[str, Any]]:
+    from qpan.crawler.registry import all_sources
+
     health = _health(app)
     rows = []
     for source in all_sources(app.config):
@@ -102,6 +107,8 @@ def sources(
 
 def _with_site(config: Config, url: str) -> tuple[Config, str]:
     """``--discover URL``: a bare-domain source for a site not in the registry, named by its host."""
+    from qpan.config import SourceConfig
+
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--discover")
