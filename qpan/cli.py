@@ -10,6 +10,7 @@ errors (Typer itself exits 2 on usage errors), 1 for everything else a user can 
 
 from __future__ import annotations
 
+import os
 import sys
 
 from qpan import interrupt
@@ -67,19 +68,31 @@ def _explain(exc: Exception) -> tuple[str, int] | None:
 def _run(argv: list[str] | None) -> None:
     from qpan.commands.app import app
 
-    app(args=argv, prog_name="qpan")
+    try:
+        app(args=argv, prog_name="qpan")
+    except SystemExit:
+        # Typer (like Click) answers a closed stdout with exit 1 after wrapping the streams in
+        # its PacifyFlushWrapper; a closed pipe is the reader's choice, not an error.
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            raise BrokenPipeError from None
+        raise
 
 
 def main(argv: list[str] | None = None) -> None:
     interrupt.install()
     try:
-        _run(argv)
+        try:
+            _run(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
     except KeyboardInterrupt:
         if not interrupt.requested():
             sys.stderr.write("qpan: interrupted\n")
         sys.exit(interrupt.EXIT_INTERRUPTED)
     except BrokenPipeError:
-        sys.stderr.close()
+        # The reader (`head`, a pager) has had enough: end quietly, as `cat` does, with exit 0.
+        # Python would flush stdout again at exit and fail, so it is pointed at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
     except Exception as exc:
         explained = _explain(exc)

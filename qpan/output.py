@@ -51,6 +51,13 @@ def local_iso(value: datetime | None) -> str | None:
     return value.astimezone(VIETNAM).isoformat() if value is not None else None
 
 
+def local_label(value: datetime) -> str:
+    """A time in a table or message: Vietnam time, minutes, and the offset said, "2026-11-23 18:17 +07:00"."""
+    local = value.astimezone(VIETNAM)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return local_iso(value)
@@ -61,7 +68,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M")
+        return local_label(value)
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, bool):

@@ -23,7 +23,8 @@ from qpan.storage.migrate import alembic_config, known_revisions
 HEAVY = ("alembic", "scrapy", "twisted", "datasketch", "scipy", "apprise", "sqlalchemy", "pydantic", "rich")
 PROBE = """
 import atexit, json, sys
-atexit.register(lambda: sys.__stderr__.write("\\nLOADED " + json.dumps(sorted({m.split('.')[0] for m in sys.modules})) + "\\n"))
+top = lambda: sorted({m.split('.')[0] for m in sys.modules})
+atexit.register(lambda: sys.__stderr__.write("\\nLOADED " + json.dumps(top()) + "\\n"))
 from qpan.cli import main
 main(sys.argv[1:])
 """

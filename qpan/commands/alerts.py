@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 OUTBOX_COLUMNS = ["id", "kind", "status", "attempts", "channel", "subject", "created_at", "error"]
 TEST_COLUMNS = ["channel", "url", "format", "result", "error"]
 
-app = typer.Typer(help="The alert outbox; `alerts test` sends a test message to every channel.")
+app = typer.Typer(
+    help="The alert outbox; `alerts test` sends a test message to every channel.",
+    short_help="The alert outbox; test and send alerts.",
+)
 
 
 class Status(StrEnum):

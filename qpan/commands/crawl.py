@@ -87,4 +87,4 @@ def crawl(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("crawl")(crawl)
+    app.command("crawl", short_help='Crawl the sources once now, with a summary.')(crawl)

@@ -85,4 +85,4 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export)
+    app.command("export", short_help='Export relevant articles as JSONL, CSV or Atom.')(export)

@@ -66,4 +66,4 @@ def extract(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("extract")(extract)
+    app.command("extract", short_help='Extract one saved page; print the article JSON.')(extract)

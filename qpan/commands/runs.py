@@ -8,7 +8,7 @@ import typer
 
 from qpan.commands.options import MAX_LIMIT, FormatOption
 from qpan.context import AppContext
-from qpan.output import Format, emit, stderr_console
+from qpan.output import Format, emit, local_label, stderr_console
 
 if TYPE_CHECKING:
     from qpan.storage.models import CrawlRun
@@ -65,10 +65,10 @@ def runs(
         console = stderr_console()
         if planned:
             for job, when in planned:
-                console.print(f"next planned run: {when:%Y-%m-%d %H:%M %Z} ({job})")
+                console.print(f"next planned run: {local_label(when)} ({job})")
         else:
             console.print("no run planned: start `qpan scheduler` to crawl on a schedule")
 
 
 def register(app: typer.Typer) -> None:
-    app.command("runs")(runs)
+    app.command("runs", short_help='Crawl-run history and the next planned run.')(runs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ import typer
 from qpan.context import AppContext
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S UTC"  # logs stay in UTC, as journald and cron mail expect, and say so
 
 
 def _duration(text: str) -> str:
@@ -25,7 +27,10 @@ def _duration(text: str) -> str:
 
 def _configure_logging() -> None:
     """One stream on stderr (journald, cron mail); APScheduler's own chatter only when it matters."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATE_FORMAT)
+    for handler in logging.getLogger().handlers:
+        if handler.formatter is not None:
+            handler.formatter.converter = time.gmtime
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
@@ -63,4 +68,4 @@ def scheduler(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("scheduler")(scheduler)
+    app.command("scheduler", short_help='Crawl on the [schedule] until stopped.')(scheduler)

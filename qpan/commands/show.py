@@ -115,4 +115,4 @@ def show(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("show")(show)
+    app.command("show", short_help='One article: why relevant, duplicates, text.')(show)

@@ -118,4 +118,4 @@ def _with_site(config: Config, url: str) -> tuple[Config, str]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sources")(sources)
+    app.command("sources", short_help="The source registry and each source's health.")(sources)
