@@ -86,12 +86,17 @@ def test_init_leaves_someone_elses_database_alone(
 
 
 @pytest.mark.parametrize(
-    "args", [["export", "--format", "csv"], ["export", "--format", "atom"], ["articles", "--all", "--format", "json"]]
+    "args",
+    [
+        ["export", "--format", "csv", "--include-seeds"],
+        ["export", "--format", "atom"],
+        ["articles", "--all", "--include-seeds", "--format", "json"],
+    ],
 )
 def test_a_closed_pipe_ends_quietly(project: Path, args: list[str]) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
     child = subprocess.Popen(
-        [sys.executable, "-m", "qpan", *args, "--include-seeds"], cwd=project, env=env,
+        [sys.executable, "-m", "qpan", *args], cwd=project, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     assert child.stdout is not None and child.stderr is not None
