@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from functools import cache
 from importlib import import_module
@@ -121,7 +122,9 @@ def build_settings(
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": "WARNING",
+        # `qpan -v/--log-level/--log-file` set these for this process and the crawls it starts.
+        "LOG_LEVEL": os.environ.get("QPAN_LOG_LEVEL", "WARNING"),
+        "LOG_FILE": os.environ.get("QPAN_LOG_FILE") or None,
         "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
         "DEFAULT_DROPITEM_LOG_LEVEL": "INFO",
         "CONCURRENT_REQUESTS": crawl.concurrent_requests,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -20,6 +23,24 @@ app = typer.Typer(
 )
 
 
+class LogLevel(StrEnum):
+    debug = "DEBUG"
+    info = "INFO"
+    warning = "WARNING"
+    error = "ERROR"
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str, log_file: str | None) -> None:
+    """One log level for qpan, Scrapy and the crawls the scheduler starts (they read the environment)."""
+    os.environ["QPAN_LOG_LEVEL"] = level
+    if log_file:
+        os.environ["QPAN_LOG_FILE"] = os.path.abspath(log_file)
+    logging.basicConfig(level=level, format=LOG_FORMAT, filename=log_file)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"qpan {__version__}")
@@ -36,7 +57,20 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log lines: -v info, -vv debug (Scrapy too).")
+    ] = 0,
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option("--log-level", metavar="LEVEL", case_sensitive=False, help="DEBUG, INFO, WARNING or ERROR."),
+    ] = None,
+    log_file: Annotated[
+        str | None, typer.Option("--log-file", metavar="FILE", help="Write log lines to FILE, not stderr.")
+    ] = None,
 ) -> None:
+    level = log_level or (LogLevel.debug if verbose > 1 else LogLevel.info if verbose else None)
+    if level is not None or log_file:
+        configure_logging((level or LogLevel.warning).value, log_file)
     ctx.obj = AppContext(config_path=config)
 
 
