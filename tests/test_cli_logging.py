@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +30,15 @@ def test_log_level_and_file_reach_the_crawl(tmp_path: Path, fixture_web: LocalWe
 
     verbose = qpan_process(config, "-v", "crawl", "--quiet")
     assert "INFO scrapy.core.engine: Spider opened" in verbose.stderr
+
+
+def test_crawls_started_for_a_verbose_scheduler_inherit_the_level(tmp_path: Path, fixture_web: LocalWeb) -> None:
+    """The scheduler's crawl children get no options, only the environment the root options set."""
+    config = write_config(tmp_path, fixture_web, sources=[s for s in fixture_web.sources() if s["name"] == "timkiem"])
+    assert qpan_process(config, "init").returncode == 0
+    env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
+    child = subprocess.run(
+        [sys.executable, "-m", "qpan", "--config", str(config), "crawl", "--quiet"],
+        cwd=tmp_path, env={**env, "QPAN_LOG_LEVEL": "INFO"}, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert "Spider opened" in child.stderr
