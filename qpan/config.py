@@ -250,6 +250,28 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
     return local if local.exists() else None
 
 
+_SQLITE = "sqlite:///"
+
+
+def _anchor_database(data: dict[str, Any], folder: Path) -> None:
+    """A relative SQLite path in a config file is relative to the file's folder, not the working directory.
+
+    So ``qpan -c /etc/qpan/qpan.toml articles`` reads the same database from anywhere; the default
+    ``qpan.db`` of a config file without ``[database]`` lies beside it too. ``QPAN_DATABASE_URL``
+    keeps the shell's meaning (absolute, or relative to the working directory).
+    """
+    database = data.get("database")
+    if database is not None and not isinstance(database, dict):
+        return  # the model's validation names the wrong type
+    url = (database or {}).get("url", DEFAULT_DATABASE_URL)
+    if not isinstance(url, str) or not url.startswith(_SQLITE):
+        return
+    rest = url[len(_SQLITE):]
+    if not rest or rest.startswith(("/", ":memory:", "file:")) or Path(rest).expanduser().is_absolute():
+        return
+    data["database"] = {**(database or {}), "url": _SQLITE + str(folder.resolve() / rest)}
+
+
 def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
     path = resolve_config_path(explicit)
     data: dict[str, Any] = {}
@@ -267,6 +289,8 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
             raise ConfigError(f"{origin}: permission denied") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{origin}: not valid TOML ({exc})") from None
+    if path is not None:
+        _anchor_database(data, path.parent)
     env_url = os.environ.get("QPAN_DATABASE_URL")
     if env_url:
         database = data.get("database")

@@ -143,3 +143,30 @@ def test_a_database_error_names_the_file_not_the_sql(initialised: Path, capsys: 
     line = one_line(result)
     assert str(initialised.resolve()) in line
     assert "SELECT" not in line and len(line) < 300
+
+
+@pytest.mark.parametrize("database", ['[database]\nurl = "sqlite:///data/q.db"\n', ""], ids=["relative", "default"])
+def test_the_database_path_is_relative_to_the_config_file(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, database: str
+) -> None:
+    etc = project / "etc"
+    (etc / "data").mkdir(parents=True)
+    (etc / "qpan.toml").write_text(database, encoding="utf-8")
+    elsewhere = project / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert run_qpan(capsys, "-c", str(etc / "qpan.toml"), "init").code == 0
+    expected = etc / ("data/q.db" if database else "qpan.db")
+    assert expected.exists() and not list(elsewhere.iterdir())
+    assert run_qpan(capsys, "-c", "../etc/qpan.toml", "articles", "--include-seeds").code == 0
+
+
+def test_the_database_url_from_the_environment_is_relative_to_the_working_directory(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    etc = project / "etc"
+    etc.mkdir()
+    (etc / "qpan.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("QPAN_DATABASE_URL", "sqlite:///here.db")
+    assert run_qpan(capsys, "-c", str(etc / "qpan.toml"), "init").code == 0
+    assert (project / "here.db").exists() and not (etc / "here.db").exists()
