@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,8 +29,11 @@ def test_log_level_and_file_reach_the_crawl(tmp_path: Path, fixture_web: LocalWe
     assert "Spider opened" in log.read_text(encoding="utf-8")
     assert "Spider opened" not in logged.stderr
 
-    verbose = qpan_process(config, "-v", "crawl", "--quiet")
+    verbose = qpan_process(config, "-v", "crawl", "--quiet", "--format", "json")
     assert "INFO scrapy.core.engine: Spider opened" in verbose.stderr
+    summary = json.loads(verbose.stdout)  # `--format json`: the summary alone on stdout, logs beside it
+    assert summary["status"] == "ok" and summary["exit_code"] == 0
+    assert [row["source"] for row in summary["sources"]] == ["timkiem"] and summary["sources"][0]["reached"]
 
 
 def test_crawls_started_for_a_verbose_scheduler_inherit_the_level(tmp_path: Path, fixture_web: LocalWeb) -> None:

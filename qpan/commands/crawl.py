@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qpan.commands.options import SourceOption
+from qpan.commands.options import RecordFormat, RecordFormatOption, SourceOption
 from qpan.context import AppContext
-from qpan.output import Format, emit, stderr_console
+from qpan.output import Format, emit, print_json, stderr_console
 
 if TYPE_CHECKING:
     from qpan.crawler.run import RunResult
@@ -64,13 +64,20 @@ def crawl(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
     """One crawl run now; prints fetched/extracted/relevant/new/duplicates/dropped/errors per source."""
     from qpan.crawler.run import run_crawl  # Scrapy and Twisted load only when a crawl runs
 
     app: AppContext = ctx.obj
     result = run_crawl(app.config, sources=source, since_days=since, trigger="cli", progress=not quiet)
-    emit(summary_rows(result), COLUMNS, Format.table, title=f"crawl run {result.run_id}: {result.status}")
+    if fmt is RecordFormat.json:
+        print_json({
+            "run_id": result.run_id, "status": result.status, "exit_code": result.exit_code,
+            "error": result.error, "sources": summary_rows(result),
+        })
+    else:
+        emit(summary_rows(result), COLUMNS, Format.table, title=f"crawl run {result.run_id}: {result.status}")
     console = stderr_console()
     for figure in result.sources:
         if figure.error_text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -15,6 +16,19 @@ MAX_LIMIT = 2**31 - 1
 
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", metavar="table|json|csv", help="Output format.", case_sensitive=False)
+]
+
+
+class RecordFormat(StrEnum):
+    """One record (an article, a run summary) is a table or one JSON object: no CSV."""
+
+    table = "table"
+    json = "json"
+
+
+RecordFormatOption = Annotated[
+    RecordFormat,
+    typer.Option("--format", "-f", metavar="table|json", case_sensitive=False, help="Output format (one record)."),
 ]
 
 

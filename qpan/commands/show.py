@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qpan.commands.options import MAX_ID
+from qpan.commands.options import MAX_ID, RecordFormat, RecordFormatOption
 from qpan.context import AppContext
 from qpan.errors import UserError
 from qpan.output import article_json, duplicate_label, local_iso, print_json, stdout_console
@@ -63,21 +62,10 @@ def _metadata_table(article: Article) -> Table:
     return table
 
 
-class ShowFormat(StrEnum):
-    """One article is a record, not a listing: no CSV."""
-
-    table = "table"
-    json = "json"
-
-
 def show(
     ctx: typer.Context,
     article_id: Annotated[int, typer.Argument(metavar="ID", help="Article id (see `qpan articles`).")],
-    fmt: Annotated[
-        ShowFormat,
-        typer.Option("--format", "-f", metavar="table|json", help="Output format (no csv: one record).",
-                     case_sensitive=False),
-    ] = ShowFormat.table,
+    fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
     """One article: metadata, relevance with the matched terms, duplicate links, text.
 
@@ -100,7 +88,7 @@ def show(
         data["cluster_members"] = [{"id": a.id, "source": a.source, "title": a.title} for a in cluster]
         data["extraction_methods"] = article.methods or {}
         data["explanation"] = ThemeProfile.load(app.config.topic).score(article.title, article.text).explain()
-        if fmt is ShowFormat.json:
+        if fmt is RecordFormat.json:
             print_json(data)
             return
         console = stdout_console()
