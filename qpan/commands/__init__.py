@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from qpan.commands import alerts, articles, crawl, demo, export, extract, init, runs, scheduler, show, sources
+from qpan.commands import alerts, articles, crawl, db, demo, export, extract, init, runs, scheduler, show, sources
 
-COMMAND_MODULES = [init, crawl, articles, show, runs, sources, extract, scheduler, alerts, export, demo]
+COMMAND_MODULES = [init, crawl, articles, show, runs, sources, extract, scheduler, alerts, export, db, demo]
