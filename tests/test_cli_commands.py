@@ -104,3 +104,20 @@ def test_a_closed_pipe_ends_quietly(project: Path, args: list[str]) -> None:
     stderr = child.stderr.read()
     assert child.wait(timeout=60) == 0
     assert stderr == b""
+
+
+def test_runs_id_shows_the_run_source_by_source(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from qpan.storage.db import Database
+    from tests.support.alerting import new_run
+
+    database = Database(f"sqlite:///{project / 'qpan.db'}")
+    run_id = new_run(database, {
+        "baobackan": {"reached": True, "fetched": 7, "new": 3},
+        "vnexpress": {"reached": False, "errors": 1, "error_text": "DNS lookup failed for https://vnexpress.net/"},
+    })
+    database.dispose()
+    table = run_qpan(capsys, "runs", str(run_id))
+    assert table.code == 0
+    lines = {line.split("│")[1].strip(): line for line in table.stdout.splitlines() if line.count("│") > 3}
+    assert "7" in lines["baobackan"] and "DNS lookup failed" in lines["vnexpress"]
+    assert run_qpan(capsys, "runs", "99").code == 1
