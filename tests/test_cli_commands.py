@@ -28,7 +28,7 @@ def test_every_command_is_in_the_readme_table(capsys: pytest.CaptureFixture[str]
     commands = help_commands(capsys)
     missing = [name for name in commands if name not in {d.split()[0] for d in documented}]
     assert not missing, f"commands missing from the README's command table: {missing}"
-    for group in ("alerts", "db"):
+    for group in ("alerts", "db", "config"):
         for sub in help_commands(capsys, group):
             assert f"{group} {sub}" in documented, f"`qpan {group} {sub}` missing from the README"
 

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
-from qpan.commands import alerts, articles, crawl, db, demo, export, extract, init, runs, scheduler, show, sources
+from qpan.commands import (
+    alerts,
+    articles,
+    config,
+    crawl,
+    db,
+    demo,
+    export,
+    extract,
+    init,
+    runs,
+    scheduler,
+    show,
+    sources,
+)
 
-COMMAND_MODULES = [init, crawl, articles, show, runs, sources, extract, scheduler, alerts, export, db, demo]
+COMMAND_MODULES = [init, crawl, articles, show, runs, sources, extract, scheduler, alerts, export, db, config, demo]
