@@ -24,7 +24,9 @@ def shown(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, dict[str,
     return {row["key"]: row for row in json.loads(result.stdout)}
 
 
-def test_init_writes_a_starter_that_loads_and_never_overwrites(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_writes_a_starter_that_loads_and_never_overwrites(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_qpan(capsys, "config", "init").code == 0
     starter = (folder / "qpan.toml").read_text(encoding="utf-8")
     assert "[alerts]" in starter and "since_days" in starter
