@@ -45,12 +45,8 @@ def test_q_is_not_search(capsys: pytest.CaptureFixture[str], tmp_path: Path, mon
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    for name in ("QPAN_CONFIG", "QPAN_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    assert run_qpan(capsys, "init").code == 0
-    return tmp_path
+def project(initialised_workdir: Path) -> Path:
+    return initialised_workdir
 
 
 def test_seeds_are_listed_only_when_asked(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,11 +11,8 @@ from tests.support.cli import run_qpan
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("QPAN_CONFIG", "QPAN_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def folder(workdir: Path) -> Path:
+    return workdir
 
 
 def shown(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, dict[str, object]]:

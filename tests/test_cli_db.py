@@ -12,12 +12,8 @@ from tests.support.services import fresh_postgres_database
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
-    for name in ("QPAN_CONFIG", "QPAN_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    assert run_qpan(capsys, "init").code == 0
-    return tmp_path
+def project(initialised_workdir: Path) -> Path:
+    return initialised_workdir
 
 
 def test_check_and_vacuum(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

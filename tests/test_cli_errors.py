@@ -28,18 +28,13 @@ def one_line(result: CliResult) -> str:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty folder as the working directory, no QPAN_* from the outside."""
-    for name in ("QPAN_CONFIG", "QPAN_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def project(workdir: Path) -> Path:
+    return workdir
 
 
 @pytest.fixture
-def initialised(project: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    assert run_qpan(capsys, "init").code == 0
-    return project / "qpan.db"
+def initialised(initialised_workdir: Path) -> Path:
+    return initialised_workdir / "qpan.db"
 
 
 @pytest.mark.parametrize("command", READING_COMMANDS + [["init"]], ids=lambda c: c[0])
