@@ -45,7 +45,8 @@ def test_q_is_not_search(capsys: pytest.CaptureFixture[str], tmp_path: Path, mon
 
 
 @pytest.fixture
-def project(initialised_workdir: Path) -> Path:
+def project(initialised_workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("COLUMNS", "250")  # tables wide enough to read back whole, whatever the terminal
     return initialised_workdir
 
 

@@ -16,7 +16,7 @@ USER_CONFIG = '[database]\nurl = "sqlite:///mine.db"\n'
 
 def test_demo_db_leaves_the_folder_config_alone(tmp_path: Path) -> None:
     (tmp_path / "qpan.toml").write_text(USER_CONFIG, encoding="utf-8")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")} | {"COLUMNS": "400"}
     done = subprocess.run(
         [sys.executable, "-m", "qpan", "demo", "--db", "demo.db"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180, check=False,
