@@ -79,12 +79,12 @@ def _run(argv: list[str] | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    interrupt.install()
     try:
-        try:
-            _run(argv)
-        finally:
-            sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
+        with interrupt.installed():
+            try:
+                _run(argv)
+            finally:
+                sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
     except KeyboardInterrupt:
         if not interrupt.requested():
             sys.stderr.write("qpan: interrupted\n")

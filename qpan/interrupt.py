@@ -38,10 +38,19 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     _State.stopper(_State.signals > 1)
 
 
-def install() -> None:
-    """Handle SIGINT and SIGTERM from now on (the scheduler and web server install their own)."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _on_signal)
+@contextmanager
+def installed() -> Iterator[None]:
+    """Handle SIGINT and SIGTERM while the block runs (the scheduler and web server install their own).
+
+    The previous handlers come back afterwards: ``main`` also runs inside test processes.
+    """
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _State.signals = 0
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def requested() -> bool:
