@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from qpan import interrupt
 from qpan.config import Config
+from qpan.crawler.middlewares.dryrun import PLANNED_STAT
 from qpan.crawler.registry import select_sources
 from qpan.crawler.settings import build_settings
 from qpan.crawler.spiders.news import NewsSpider
@@ -124,6 +125,26 @@ def run_crawl(
                     row.status, row.finished_at, row.error = status, utcnow(), error
             database.dispose()
     return RunResult(run_id=run_id, status=status, sources=figures, error=error)
+
+
+# A dry run fetches the start pages but writes nothing: no run row or figures, no validators.
+_DRY_RUN_OFF = {
+    "EXTENSIONS": {"qpan.crawler.extensions.runsummary.RunSummary": None},
+    "DOWNLOADER_MIDDLEWARES": {
+        "qpan.crawler.middlewares.conditional.ConditionalRequests": None,
+        "qpan.crawler.middlewares.dryrun.DryRun": 50,  # after DomainGuard: only requests a crawl would send
+    },
+}
+
+
+def run_dry(config: Config, *, sources: list[str] | None = None, since_days: int | None = None) -> list[dict[str, Any]]:
+    """The requests a crawl would make (source, kind, url); article pages are listed, not fetched."""
+    selected = select_sources(config, sources)
+    require_current_schema(Database(config.database.url)).dispose()
+    settings = build_settings(config, since_days=since_days, sources=selected, progress=False)
+    for name, changes in _DRY_RUN_OFF.items():
+        settings[name] = {**settings[name], **changes}
+    return list(_spider_stats(settings).get(PLANNED_STAT, []))
 
 
 @dataclass

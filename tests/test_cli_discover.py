@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from qpan.demo import LocalWeb
 from qpan.storage.db import Database
-from qpan.storage.models import SEED_SOURCE, Article
+from qpan.storage.models import SEED_SOURCE, Article, CrawlRun, HttpCache
 from tests.conftest import write_config
 from tests.support.cli import qpan_process
 
@@ -86,3 +86,27 @@ def test_discover_a_site_by_its_url(tmp_path: Path, fixture_web: LocalWeb) -> No
     found = qpan_process(config, "sources", "--discover", f"{base}/tin-tuc", "--format", "json")
     assert found.returncode == 0, found.stderr
     assert {(row["kind"], row["url"]) for row in json.loads(found.stdout)} == {("sitemaps", f"{base}/sitemap.xml")}
+
+
+def test_dry_run_lists_requests_and_fetches_no_article(tmp_path: Path, fixture_web: LocalWeb) -> None:
+    feeds_only = [s for s in fixture_web.sources() if s["name"] == "tinbiengioi"]
+    config = write_config(tmp_path, fixture_web, sources=feeds_only)
+    assert qpan_process(config, "init").returncode == 0
+    dry = qpan_process(config, "crawl", "--dry-run", "--format", "json")
+    assert dry.returncode == 0, dry.stderr
+    planned = json.loads(dry.stdout)
+    kinds = {row["kind"] for row in planned}
+    assert {"feed", "article"} <= kinds
+    article_urls = {row["url"] for row in planned if row["kind"] == "article"}
+    assert fixture_web.article_url("tinbiengioi", "101") in article_urls
+    requested = {record.path for record in fixture_web.requests("tinbiengioi")}
+    assert not any(path.endswith(".html") for path in requested), "an article page was fetched"
+    assert _stored(tmp_path) == {}
+    database = Database(f"sqlite:///{tmp_path / 'qpan.db'}")
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(CrawlRun)) == 0
+        assert session.scalar(select(func.count()).select_from(HttpCache)) == 0
+    database.dispose()
+
+    crawl = qpan_process(config, "crawl", "--quiet")
+    assert crawl.returncode in (0, 1) and _stored(tmp_path).get("tinbiengioi", 0) > 0

@@ -65,11 +65,21 @@ def crawl(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     fmt: RecordFormatOption = RecordFormat.table,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the requests a crawl would make; fetch no article, store nothing.")
+    ] = False,
 ) -> None:
-    """One crawl run now; prints fetched/extracted/relevant/new/duplicates/dropped/errors per source."""
-    from qpan.crawler.run import run_crawl  # Scrapy and Twisted load only when a crawl runs
+    """One crawl run now; prints fetched/extracted/relevant/new/duplicates/dropped/errors per source.
+
+    Example: qpan crawl --source baobackan --since 7; qpan crawl --dry-run --format json
+    """
+    from qpan.crawler.run import run_crawl, run_dry  # Scrapy and Twisted load only when a crawl runs
 
     app: AppContext = ctx.obj
+    if dry_run:
+        planned = run_dry(app.config, sources=source, since_days=since)
+        emit(planned, ["source", "kind", "url"], fmt, title=f"dry run: {len(planned)} requests, no article fetched")
+        return
     result = run_crawl(app.config, sources=source, since_days=since, trigger="cli", progress=not quiet)
     if fmt is RecordFormat.json:
         print_json({
