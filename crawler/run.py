@@ -2,9 +2,9 @@
 
 ``qpan crawl``, the scheduler's launcher and ``qpan demo`` all come through
 ``run_crawl``. Scrapy's reactor cannot be restarted, so this runs once per process
-(the scheduler starts a fresh process per run). SIGINT/SIGTERM go to Scrapy's own
-graceful shutdown: requests in flight finish, what was stored stays stored, and the
-run is marked ``interrupted``.
+(the scheduler starts a fresh process per run). SIGINT/SIGTERM, once the run row exists,
+stop the crawl through ``CrawlStopper`` (not Scrapy's handlers, which ignore a signal
+during start-up): what was stored stays stored, and the run is marked ``interrupted``.
 
 The outcome is judged from the crawl's own stats, not from what it managed to write: on a
 full disk the figures may not reach the database, yet the run must still end ``failed``
@@ -23,17 +23,22 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from sqlalchemy.exc import SQLAlchemyError
 
+from qpan import interrupt
 from qpan.config import Config
+from qpan.crawler.middlewares.dryrun import PLANNED_STAT
 from qpan.crawler.registry import select_sources
 from qpan.crawler.spiders.news import NewsSpider
+from qpan.crawler.stopper import CrawlStopper
 from qpan.crawler.summary import SourceFigures, figures_from_stats, not_stored_error, run_status
 from qpan.errors import UserError
+from qpan.stats import stat_key
 from qpan.storage.db import Database, describe_database_error
 from qpan.storage.migrate import require_current_schema
 from qpan.storage.models import CrawlRun, SourceHealth, utcnow
 from qpan.storage.runs import mark_dead_runs
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = interrupt.EXIT_INTERRUPTED
+SHUTDOWN = "shutdown"  # Scrapy's finish reason for a stopped crawl
 SETTINGS_MODULE = "qpan.crawler.settings"
 
 
@@ -91,16 +96,22 @@ class RunResult:
 
 def _run_spider(settings: Settings, **spider_args: Any) -> dict[str, Any]:
     """Run the news spider to the end; returns its stats, with Scrapy's ``finish_reason``
-    (empty if it never ran)."""
+    ("shutdown" if stopped, absent if it never ran)."""
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
+    stopper = CrawlStopper(crawler)
     process.crawl(crawler, **spider_args)
-    process.start()
+    with interrupt.stopping_with(stopper.request):
+        if interrupt.requested():  # during start-up: the reactor is not started at all
+            return {"finish_reason": SHUTDOWN}
+        process.start(install_signal_handlers=False)
     try:
-        stats = crawler.stats
-    except RuntimeError:  # Scrapy sets it when the crawl starts: this one never did
-        return {}
-    return stats.get_stats() if stats else {}
+        stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    except RuntimeError:  # Scrapy sets the stats when the crawl starts: this one never did
+        stats = {}
+    if interrupt.requested():
+        stats.setdefault("finish_reason", SHUTDOWN)
+    return stats
 
 
 def _record_outcome(database: Database, run_id: int, status: str, error: str | None) -> str | None:
@@ -131,41 +142,71 @@ def run_crawl(
         require_scale_out(config.crawl.redis_url)
     settings = crawl_settings(config, sources=sources, since_days=since_days, progress=progress)
     host = socket.gethostname()
-    with database.session() as session:
-        mark_dead_runs(session, host)
-        run = CrawlRun(trigger=trigger, pid=os.getpid(), host=host, status="running")
-        session.add(run)
-        session.flush()
-        run_id = run.id
-    settings.set("QPAN_RUN_ID", run_id, priority="cmdline")
-    error = None
-    stats: dict[str, Any] = {}
-    try:
-        stats = _run_spider(settings)
-    except Exception as exc:  # recorded on the run row, then re-raised for the caller
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        reason = stats.get("finish_reason")
-        figures = figures_from_stats(stats, sorted(source.name for source in selected)) if reason else []
-        status = run_status(figures, reason) if reason else "failed"
-        error = error or not_stored_error(figures, stats)
-        if reason is None and error is None:
-            error = "the crawl did not start (see the log above)"
-        unrecorded = _record_outcome(database, run_id, status, error)
-        database.dispose()
+    # From the run row on, Ctrl-C no longer raises: the run is stopped and recorded instead.
+    with interrupt.stopping_with(interrupt.record_only):
+        with database.session() as session:
+            mark_dead_runs(session, host)
+            run = CrawlRun(trigger=trigger, pid=os.getpid(), host=host, status="running")
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        settings.set("QPAN_RUN_ID", run_id, priority="cmdline")
+        error = None
+        stats: dict[str, Any] = {}
+        try:
+            stats = _run_spider(settings)
+        except Exception as exc:  # recorded on the run row, then re-raised for the caller
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            reason = stats.get("finish_reason")
+            figures = figures_from_stats(stats, sorted(source.name for source in selected)) if reason else []
+            status = run_status(figures, reason) if reason else "failed"
+            error = error or not_stored_error(figures, stats)
+            if reason is None and error is None:
+                error = "the crawl did not start (see the log above)"
+            unrecorded = _record_outcome(database, run_id, status, error)
+            database.dispose()
     error = "; ".join(filter(None, [error, unrecorded])) or None
     return RunResult(run_id=run_id, status=status, sources=figures, error=error)
 
 
-def run_discovery(config: Config, name: str) -> dict[str, Any]:
+# A dry run fetches the start pages but writes nothing: no run row or figures, no validators.
+_DRY_RUN_OFF = {
+    "EXTENSIONS": {"qpan.crawler.extensions.runsummary.RunSummary": None},
+    "DOWNLOADER_MIDDLEWARES": {
+        "qpan.crawler.middlewares.conditional.ConditionalRequests": None,
+        "qpan.crawler.middlewares.dryrun.DryRun": 50,  # after DomainGuard: only requests a crawl would send
+    },
+}
+
+
+def run_dry(config: Config, *, sources: list[str] | None = None, since_days: int | None = None) -> list[dict[str, Any]]:
+    """The requests a crawl would make (source, kind, url); article pages are listed, not fetched."""
+    select_sources(config, sources)
+    require_current_schema(Database(config.database.url)).dispose()
+    settings = crawl_settings(config, sources=sources, since_days=since_days)
+    for name, changes in _DRY_RUN_OFF.items():
+        settings.set(name, {**settings.getdict(name), **changes}, priority="cmdline")
+    return list(_run_spider(settings).get(PLANNED_STAT, []))
+
+
+@dataclass
+class Discovery:
+    """What ``qpan sources --discover`` found, and whether the site answered at all."""
+
+    found: dict[str, Any]
+    reached: bool
+    error: str | None
+
+
+def run_discovery(config: Config, name: str) -> Discovery:
     """Discover one source's feeds and sitemaps now; returns (and records) what was found."""
     select_sources(config, [name])
     database = require_current_schema(Database(config.database.url))
-    settings = crawl_settings(config, sources=[name])
-    _run_spider(settings, mode="discover")
+    stats = _run_spider(crawl_settings(config, sources=[name]), mode="discover")
     with database.session() as session:
         health = session.get(SourceHealth, name)
         found = dict(health.discovered) if health and health.discovered else {}
     database.dispose()
-    return found
+    return Discovery(found, bool(stats.get(stat_key(name, "reached"))), stats.get(stat_key(name, "error_text")))

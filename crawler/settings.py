@@ -9,6 +9,8 @@ anywhere and ``scrapy crawl news`` from the repository root crawls as ``qpan cra
 
 from __future__ import annotations
 
+import os
+
 BOT_NAME = "qpan"
 SPIDER_MODULES = ["qpan.crawler.spiders"]
 NEWSPIDER_MODULE = "qpan.crawler.spiders"
@@ -47,7 +49,9 @@ EXTENSIONS = {
 }
 
 TELNETCONSOLE_ENABLED = False
-LOG_LEVEL = "WARNING"
+# `qpan -v/--log-level/--log-file` set these for this process and the crawls it starts.
+LOG_LEVEL = os.environ.get("QPAN_LOG_LEVEL", "WARNING")
+LOG_FILE = os.environ.get("QPAN_LOG_FILE") or None
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qpan.config import Config
 from qpan.pipelines.relevance import ThemeProfile
 from qpan.pipelines.stages.clean import CleanStage
-from qpan.pipelines.stages.dedup import DedupStage
 from qpan.pipelines.stages.relevance import RelevanceStage
-from qpan.pipelines.stages.store import StoreStage
-from qpan.storage.batch import ArticleBatch
-from qpan.storage.db import Database
+
+if TYPE_CHECKING:
+    from qpan.storage.batch import ArticleBatch
+    from qpan.storage.db import Database
 
 
 class MemoryStats:
@@ -53,6 +53,12 @@ class Chain:
             ("clean", clean.process_item), ("relevance", relevance.process_item)
         ]
         if database is not None:
+            # Imported here: dedup and the store pull in numpy and SQLAlchemy, which
+            # `qpan extract` (clean and relevance only) does not need.
+            from qpan.pipelines.stages.dedup import DedupStage
+            from qpan.pipelines.stages.store import StoreStage
+            from qpan.storage.batch import ArticleBatch
+
             self.batch = ArticleBatch(database, run_id=run_id, stats=self.stats)
             dedup, store = DedupStage(database, self.batch, self.stats), StoreStage(self.batch)
             self.steps += [("dedup", dedup.process), ("store", store.process)]

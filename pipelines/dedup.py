@@ -77,7 +77,6 @@ from enum import Enum
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from qpan.pipelines.normalize import text_key
 
@@ -167,7 +166,10 @@ def shingles(text: str) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """datasketch's affine32 permutations (a, b) for ``NUM_PERM`` and ``MINHASH_SEED``, as columns;
-    drawn once per process, every signature reuses them."""
+    drawn once per process, every signature reuses them. datasketch is imported here, not
+    at the top: it pulls in scipy (about 2 s of imports), and only a signature needs it."""
+    from datasketch import MinHash
+
     a, b = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32").permutations
     return a[:, np.newaxis], b[:, np.newaxis]
 

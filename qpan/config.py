@@ -117,9 +117,12 @@ class SourceConfig(_Strict):
         return value
 
 
+MAX_SINCE_DAYS = 36_500  # a century: beyond it a date computation overflows
+
+
 class CrawlConfig(_Strict):
     shipped_sources: bool = True
-    since_days: int = Field(default=30, ge=0)
+    since_days: int = Field(default=30, ge=0, le=MAX_SINCE_DAYS)
     user_agent_contact: str = "https://github.com/qpan/qpan"
     concurrent_requests: int = Field(default=16, ge=1, le=256)
     concurrent_per_domain: int = Field(default=4, ge=1, le=64)
@@ -278,7 +281,26 @@ def config_from_dict(data: dict[str, Any], origin: str = "<defaults>") -> Config
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more)" if more else ""
         raise ConfigError(f"{origin}: {_describe(first, data)}{suffix}") from None
-    return config.model_copy(update={"path": origin if origin != "<defaults>" else None})
+    config = config.model_copy(update={"path": origin if origin != "<defaults>" else None})
+    return _with_files_checked(config, origin)
+
+
+def _with_files_checked(config: Config, origin: str) -> Config:
+    """Files the config names are looked for relative to its folder, and must exist now.
+
+    A missing theme profile used to surface only when a crawl built its pipeline (two
+    tracebacks), or after ``qpan init`` had created the schema but not loaded the seeds.
+    """
+    profile = config.topic.profile
+    if profile is None:
+        return config
+    path = Path(profile).expanduser()
+    if not path.is_absolute() and config.path is not None:
+        path = Path(config.path).parent / path
+    if not path.is_file():
+        raise ConfigError(f"{origin}: topic.profile: no such file {str(path)!r}")
+    topic = config.topic.model_copy(update={"profile": str(path)})
+    return config.model_copy(update={"topic": topic})
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
@@ -290,6 +312,28 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
         return Path(env)
     local = Path.cwd() / DEFAULT_CONFIG_NAME
     return local if local.exists() else None
+
+
+_SQLITE = "sqlite:///"
+
+
+def _anchor_database(data: dict[str, Any], folder: Path) -> None:
+    """A relative SQLite path in a config file is relative to the file's folder, not the working directory.
+
+    So ``qpan -c /etc/qpan/qpan.toml articles`` reads the same database from anywhere; the default
+    ``qpan.db`` of a config file without ``[database]`` lies beside it too. ``QPAN_DATABASE_URL``
+    keeps the shell's meaning (absolute, or relative to the working directory).
+    """
+    database = data.get("database")
+    if database is not None and not isinstance(database, dict):
+        return  # the model's validation names the wrong type
+    url = (database or {}).get("url", DEFAULT_DATABASE_URL)
+    if not isinstance(url, str) or not url.startswith(_SQLITE):
+        return
+    rest = url[len(_SQLITE):]
+    if not rest or rest.startswith(("/", ":memory:", "file:")) or Path(rest).expanduser().is_absolute():
+        return
+    data["database"] = {**(database or {}), "url": _SQLITE + str(folder.resolve() / rest)}
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
@@ -309,6 +353,8 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
             raise ConfigError(f"{origin}: permission denied") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{origin}: not valid TOML ({exc})") from None
+    if path is not None:
+        _anchor_database(data, path.parent)
     env_url = os.environ.get("QPAN_DATABASE_URL")
     if env_url:
         database = data.get("database")

@@ -13,14 +13,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from qpan.readmodel import local_iso, plain
 from qpan.timezone import VIETNAM
+
+if TYPE_CHECKING:  # Rich loads when something is printed, not for `qpan --version`
+    from rich.console import Console
 
 
 class Format(StrEnum):
@@ -34,19 +32,42 @@ PIPED_WIDTH = 160
 
 def stdout_console() -> Console:
     """Rich's 80-column guess for a pipe squeezes tables; a file or pager gets wide rows instead."""
+    from rich.console import Console
+
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else PIPED_WIDTH
     return Console(soft_wrap=False, highlight=False, width=width)
 
 
 def stderr_console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
+
+
+def local_iso(value: datetime | None) -> str | None:
+    """ISO 8601 in Vietnam's offset: the instant is unchanged, the reading is the reader's."""
+    return value.astimezone(VIETNAM).isoformat() if value is not None else None
+
+
+def local_label(value: datetime) -> str:
+    """A time in a table or message: Vietnam time, minutes, and the offset said, "2026-11-23 18:17 +07:00"."""
+    local = value.astimezone(VIETNAM)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+
+
+def plain(value: Any) -> Any:
+    """A value as JSON carries it: datetimes in Vietnam's offset, the rest as they are."""
+    if isinstance(value, datetime):
+        return local_iso(value)
+    return value
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M")
+        return local_label(value)
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, bool):
@@ -82,6 +103,9 @@ def emit(
                 for c in columns
             )
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")

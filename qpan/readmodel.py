@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -19,32 +18,20 @@ from sqlalchemy.orm import Session
 from qpan.config import Config, SourceConfig
 from qpan.crawler.registry import all_sources
 from qpan.crawler.urls import redact_text
+from qpan.output import local_iso
+from qpan.stats import RUN_FIGURES
 from qpan.storage.models import Article, CrawlRun, SourceHealth
 from qpan.storage.queries import related_articles
 from qpan.storage.triage import triage_json
-from qpan.timezone import VIETNAM
 
 if TYPE_CHECKING:
     from qpan.pipelines.relevance import ThemeProfile
 
-RUN_FIGURES = ("fetched", "extracted", "relevant", "new", "duplicates", "errors")
 # the columns of the article CSV (`qpan export --format csv`, the web list's CSV link)
 CSV_COLUMNS = [
     "id", "url", "canonical_url", "source", "title", "published", "author", "relevance", "relevant",
     "matched_terms", "duplicate_of", "cluster", "fetched_at", "triage", "text",
 ]
-
-
-def local_iso(value: datetime | None) -> str | None:
-    """ISO 8601 in Vietnam's offset: the instant is unchanged, the reading is the reader's."""
-    return value.astimezone(VIETNAM).isoformat() if value is not None else None
-
-
-def plain(value: Any) -> Any:
-    """A value as JSON carries it: datetimes in Vietnam's offset, the rest as they are."""
-    if isinstance(value, datetime):
-        return local_iso(value)
-    return value
 
 
 def duplicate_label(article: Article) -> int | str | None:

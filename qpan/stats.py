@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+# The figures a run shows per source and in total (`qpan runs`, the web view's runs page).
+RUN_FIGURES = ("fetched", "extracted", "relevant", "new", "duplicates", "errors")
+
 
 class Stats(Protocol):
     """The part of Scrapy's stats collector that qpan's components use."""

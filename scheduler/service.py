@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -31,9 +31,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect, text
 
 from qpan.config import Config, ConfigError, parse_duration
-from qpan.scheduler.canary import Canary
 from qpan.scheduler.launcher import CrawlLauncher
 from qpan.storage.db import Database, make_engine
+
+if TYPE_CHECKING:
+    from qpan.scheduler.canary import Canary
 
 log = logging.getLogger("qpan.scheduler")
 
@@ -212,6 +214,8 @@ def serve(config: Config, database: Database, launcher: CrawlLauncher, grace: fl
     scheduler.add_listener(on_start, EVENT_SCHEDULER_STARTED)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     _launcher = launcher
+    from qpan.scheduler.canary import Canary  # Apprise loads for the service, not for `qpan runs`
+
     _canary = Canary(database, config, launcher.timeout)
     try:
         log.info("scheduler started: %s", "; ".join(f"{s.label}: {s.trigger}" for s in specs) or "no job")

@@ -53,3 +53,21 @@ def sqlite_database(tmp_path: Path) -> Iterator[Database]:
     upgrade(database)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder as the working directory, and no QPAN_* settings from the outside (CLI tests)."""
+    for name in ("QPAN_CONFIG", "QPAN_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def initialised_workdir(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """``workdir`` after ``qpan init``: ./qpan.db with the schema and the seeds."""
+    from tests.support.cli import run_qpan
+
+    assert run_qpan(capsys, "init").code == 0
+    return workdir

@@ -58,3 +58,32 @@ def test_atom_export_is_a_feed(database: Database, capsys: pytest.CaptureFixture
     root = ET.fromstring(result.stdout.encode("utf-8"))
     titles = [entry.findtext(f"{ATOM}title") for entry in root.iter(f"{ATOM}entry")]
     assert titles == ["Giao ban Nghị định 03 tại Hậu Giang"]
+
+
+def test_atom_export_is_the_alerts_feed(database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from qpan.scheduler.atom import write_feed_file
+
+    original = insert_article(
+        database, title="Hội nghị giao ban Công an và Quân sự tỉnh", text="Bản gốc.", source="baobackan",
+        relevant=True, relevance=0.8,
+    )
+    insert_article(
+        database, title="Đăng lại: Hội nghị giao ban", text="Bản gốc.", source="baotintuc", relevant=True,
+        relevance=0.8, duplicate_of_id=original,
+    )
+    alerts_feed = tmp_path / "alerts.xml"
+    write_feed_file(database, alerts_feed)
+    exported = run_qpan(capsys, "export", "--format", "atom")
+    assert exported.code == 0
+
+    def entries(document: bytes) -> list[tuple[str | None, str | None]]:
+        root = ET.fromstring(document)
+        return [(e.findtext(f"{ATOM}id"), e.findtext(f"{ATOM}title")) for e in root.iter(f"{ATOM}entry")]
+
+    assert entries(exported.stdout.encode("utf-8")) == entries(alerts_feed.read_bytes())
+    assert len(entries(alerts_feed.read_bytes())) == 2
+
+
+def test_atom_export_refuses_the_listing_filters(database: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_qpan(capsys, "export", "--format", "atom", "--since", "7d")
+    assert result.code == 2 and "alerts' feed" in result.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from qpan.demo import LocalWeb
 from tests.support.cli import run_qpan
 
 PAGES = Path(__file__).with_name("pages")
@@ -46,3 +47,21 @@ def test_page_without_article_text_is_refused(capsys: pytest.CaptureFixture[str]
     result = run_qpan(capsys, "extract", str(page), "--url", "https://example.vn/a.html")
     assert result.code == 1
     assert "no article kept" in result.stderr
+
+
+def test_fetch_extracts_a_live_page(capsys: pytest.CaptureFixture[str], fixture_web: LocalWeb) -> None:
+    article = next(a for a in fixture_web.articles("tinbiengioi") if str(a.id) == "101")  # a plain 200 page
+    live = fixture_web.article_url("tinbiengioi", article.id)
+    result = run_qpan(capsys, "extract", "--fetch", live)
+    assert result.code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["url"] == live and data["title"] == article.title and data["text"]
+    assert any("qpan/" in record.headers.get("user-agent", "") for record in fixture_web.requests("tinbiengioi"))
+
+
+@pytest.mark.parametrize(
+    "args", [["--fetch", "http://127.0.0.1:1/x.html"], ["--fetch", "http://127.0.0.1:1/", "x.html"], ["x.html"]]
+)
+def test_fetch_failures_and_misuse_are_one_line(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    result = run_qpan(capsys, "extract", *args)
+    assert result.code in (1, 2) and "Traceback" not in result.stderr

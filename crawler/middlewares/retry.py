@@ -9,6 +9,11 @@ that site before the time is up, and every other site goes on.
 
 The pause is ``QPAN_RETRY_BACKOFF * 2**(attempt-1)``, or what Retry-After asks if longer,
 never more than ``QPAN_RETRY_MAX_DELAY`` (so one stubborn site cannot hold a run hostage).
+
+Two failures are never retried. A failed DNS lookup: the resolver has already given its
+answer (offline, each retry of the shipped sources' start URLs only added waiting to a
+crawl that could reach nothing). And anything once the crawl is being stopped (Ctrl-C,
+SIGTERM): a retry would start another download the shutdown has to wait for.
 """
 
 from __future__ import annotations
@@ -19,10 +24,14 @@ from email.utils import parsedate_to_datetime
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import CannotResolveHostError
 from scrapy.http import Response
+from twisted.internet.error import DNSLookupError
 
 from qpan import defaults
 from qpan.crawler.extensions.throttle import SlotPoliteness
+
+NOT_RETRIED = (DNSLookupError, CannotResolveHostError)
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -77,7 +86,14 @@ class RetryAfterMiddleware(RetryMiddleware):
         self._pause_site(request, result, retry_after_seconds(response.headers.get("Retry-After")))
         return result
 
+    def _retry(self, request: Request, reason: str | Exception | type[Exception]) -> Request | None:
+        if not self.crawler.engine.running:  # the crawl is stopping
+            return None
+        return super()._retry(request, reason)
+
     def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        if isinstance(exception, NOT_RETRIED):
+            return None
         result = super().process_exception(request, exception)
         self._pause_site(request, result, None)
         return result

@@ -195,7 +195,9 @@ class NewsSpider(scrapy.Spider):
         offsite_ok: bool = False,
     ) -> scrapy.Request:
         request_meta: dict[str, Any] = {meta.SOURCE: source.name, meta.KIND: kind, meta.DEPTH: depth}
-        if conditional:
+        # Discovery is a read-only probe: validators it stored would turn the next crawl's
+        # feed requests into 304s, and validators it sent would hide a feed it should list.
+        if conditional and not self.discover_only:
             request_meta[meta.CONDITIONAL] = True
             request_meta["handle_httpstatus_list"] = [304]
         if probe:

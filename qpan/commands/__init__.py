@@ -5,7 +5,9 @@ from __future__ import annotations
 from qpan.commands import (
     alerts,
     articles,
+    config,
     crawl,
+    db,
     demo,
     export,
     extract,
@@ -18,4 +20,6 @@ from qpan.commands import (
     triage,
 )
 
-COMMAND_MODULES = [init, crawl, articles, show, triage, runs, sources, extract, scheduler, alerts, export, serve, demo]
+COMMAND_MODULES = [
+    init, crawl, articles, show, triage, runs, sources, extract, scheduler, alerts, export, db, config, serve, demo,
+]

@@ -7,33 +7,36 @@ rendering, never in clear, because they hold tokens and passwords.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qpan.commands.options import FormatOption
-from qpan.config import Config
+from qpan.commands.options import MAX_LIMIT, FormatOption
 from qpan.context import AppContext
 from qpan.errors import UserError
 from qpan.output import Format, emit, stderr_console
-from qpan.scheduler.alerts import dispatch, send_test
-from qpan.scheduler.channels import configured_channels
-from qpan.scheduler.digest import health_text
-from qpan.scheduler.outbox import FAILED, PENDING, SENDING, SENT, UNKNOWN, recent_deliveries
-from qpan.storage.models import AlertDelivery
+
+if TYPE_CHECKING:
+    from qpan.config import Config
+    from qpan.storage.models import AlertDelivery
 
 OUTBOX_COLUMNS = ["id", "kind", "status", "attempts", "channel", "subject", "created_at", "error"]
 TEST_COLUMNS = ["channel", "url", "format", "result", "error"]
 
-app = typer.Typer(help="The alert outbox; `alerts test` sends a test message to every channel.")
+app = typer.Typer(
+    help="The alert outbox; `alerts test` sends a test message to every channel.",
+    short_help="The alert outbox; test and send alerts.",
+)
 
 
 class Status(StrEnum):
-    pending = PENDING
-    sending = SENDING
-    sent = SENT
-    failed = FAILED
-    unknown = UNKNOWN
+    """The outbox states (``qpan.scheduler.outbox``), spelled here so that ``--help`` needs no Apprise import."""
+
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    unknown = "unknown"
 
 
 class NoChannels(UserError):
@@ -50,13 +53,15 @@ def _require_channels(config: Config) -> None:
 
 
 def _subject(delivery: AlertDelivery) -> str:
+    from qpan.scheduler.digest import health_text
+
     if delivery.kind == "health":
         return health_text(delivery.payload)[0]
     return str(delivery.payload.get("title", ""))
 
 
 def _outbox_row(delivery: AlertDelivery, labels: dict[str, str]) -> dict[str, Any]:
-    given_up = delivery.status in {FAILED, UNKNOWN} and delivery.next_attempt_at is None
+    given_up = delivery.status in {Status.failed, Status.unknown} and delivery.next_attempt_at is None
     return {
         "id": delivery.id,
         "kind": delivery.kind,
@@ -78,7 +83,9 @@ def _outbox_row(delivery: AlertDelivery, labels: dict[str, str]) -> dict[str, An
 @app.callback(invoke_without_command=True)
 def outbox(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, metavar="N", help="At most N deliveries.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=MAX_LIMIT, metavar="N", help="At most N deliveries.")
+    ] = 50,
     status: Annotated[
         Status | None, typer.Option("--status", metavar="STATE", help="Only deliveries in this state.")
     ] = None,
@@ -87,6 +94,9 @@ def outbox(
     """List the alert outbox, newest first (a delivery is one alert on one channel)."""
     if ctx.invoked_subcommand is not None:
         return
+    from qpan.scheduler.channels import configured_channels
+    from qpan.scheduler.outbox import recent_deliveries
+
     context: AppContext = ctx.obj
     labels = {channel.id: channel.label for channel in configured_channels(context.config)}
     with context.ready_database().session() as session:
@@ -97,6 +107,8 @@ def outbox(
 @app.command("test")
 def test(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """Send one test message through every configured channel and report each result."""
+    from qpan.scheduler.alerts import send_test
+
     config = ctx.obj.config
     _require_channels(config)
     results = send_test(config)
@@ -120,6 +132,8 @@ def test(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
 @app.command("send")
 def send(ctx: typer.Context) -> None:
     """Send pending and due failed alerts now, without crawling (exit 1 if a channel failed)."""
+    from qpan.scheduler.alerts import dispatch
+
     context: AppContext = ctx.obj
     _require_channels(context.config)
     result = dispatch(context.ready_database(), context.config)

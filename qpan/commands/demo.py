@@ -21,4 +21,4 @@ def demo(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+    app.command("demo", short_help='Offline demo on a bundled local news web.')(demo)

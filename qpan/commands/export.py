@@ -6,15 +6,17 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from qpan.commands.options import SinceOption, SourceOption
 from qpan.context import AppContext
+from qpan.errors import UserError
 from qpan.output import stderr_console
-from qpan.readmodel import article_json, write_articles_csv
-from qpan.storage.queries import ArticleFilter, articles_query
+
+if TYPE_CHECKING:
+    from qpan.storage.db import Database
 
 
 class ExportFormat(StrEnum):
@@ -28,6 +30,8 @@ def _write_rows(rows: list[dict[str, Any]], fmt: ExportFormat, stream: IO[str]) 
         for row in rows:
             stream.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
+    from qpan.readmodel import write_articles_csv
+
     write_articles_csv(rows, stream)
 
 
@@ -43,26 +47,52 @@ def export(
     source: SourceOption = None,
     include_seeds: Annotated[bool, typer.Option("--include-seeds", help="Also export the seed articles.")] = False,
 ) -> None:
-    """Export relevant articles (newest first)."""
-    from qpan.scheduler.atom import write_atom
+    """Export relevant articles (newest first); `--format atom` is the alerts' Atom feed.
+
+    Example: qpan export --format csv --since 2025-01-01 -o 2025.csv
+    """
+    from qpan.readmodel import article_json
+    from qpan.storage.queries import ArticleFilter, articles_query
 
     app: AppContext = ctx.obj
     database = app.ready_database()
-    flt = ArticleFilter(since=since, sources=tuple(source or ()), include_seeds=include_seeds, limit=None)
-    with database.session() as session:
-        articles = list(session.scalars(articles_query(flt, session)).unique())
-        if fmt is ExportFormat.atom:
-            write_atom(articles, output if output else sys.stdout.buffer)
+    if fmt is ExportFormat.atom:
+        if since or source or include_seeds:
+            raise AtomFilters()
+        count = _export_feed(database, output)
+    else:
+        flt = ArticleFilter(since=since, sources=tuple(source or ()), include_seeds=include_seeds, limit=None)
+        with database.session() as session:
+            rows = [article_json(a) for a in session.scalars(articles_query(flt, session)).unique()]
+        count = len(rows)
+        if output:
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                _write_rows(rows, fmt, stream)
         else:
-            rows = [article_json(article) for article in articles]
-            if output:
-                with output.open("w", encoding="utf-8", newline="") as stream:
-                    _write_rows(rows, fmt, stream)
-            else:
-                _write_rows(rows, fmt, sys.stdout)
+            _write_rows(rows, fmt, sys.stdout)
     if output:
-        stderr_console().print(f"exported {len(articles)} articles to {output}")
+        stderr_console().print(f"exported {count} articles to {output}")
+
+
+class AtomFilters(UserError):
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__("--format atom writes the alerts' feed as it is; --since, --source and --include-seeds "
+                         "apply to jsonl and csv")
+
+
+def _export_feed(database: Database, output: Path | None) -> int:
+    """The same feed, through the same functions, as ``[alerts] atom_path`` gets after every run."""
+    from qpan.scheduler.atom import feed_articles, write_atom, write_feed_file
+
+    if output:
+        return write_feed_file(database, output)
+    with database.session() as session:
+        articles = feed_articles(session)
+        write_atom(articles, sys.stdout.buffer)
+    return len(articles)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export)
+    app.command("export", short_help='Export relevant articles as JSONL, CSV or Atom.')(export)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -10,8 +11,24 @@ import typer
 from qpan.output import Format
 from qpan.timezone import VIETNAM
 
+MAX_ID = 2**63 - 1  # the largest integer either backend stores; a larger id cannot exist
+MAX_LIMIT = 2**31 - 1
+
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", metavar="table|json|csv", help="Output format.", case_sensitive=False)
+]
+
+
+class RecordFormat(StrEnum):
+    """One record (an article, a run summary) is a table or one JSON object: no CSV."""
+
+    table = "table"
+    json = "json"
+
+
+RecordFormatOption = Annotated[
+    RecordFormat,
+    typer.Option("--format", "-f", metavar="table|json", case_sensitive=False, help="Output format (one record)."),
 ]
 
 
@@ -20,7 +37,10 @@ def parse_since(text: str) -> datetime:
     text = text.strip()
     units = {"d": "days", "h": "hours", "w": "weeks"}
     if text[:-1].isdigit() and text[-1:] in units:
-        return datetime.now(VIETNAM) - timedelta(**{units[text[-1]]: int(text[:-1])})
+        try:
+            return datetime.now(VIETNAM) - timedelta(**{units[text[-1]]: int(text[:-1])})
+        except OverflowError:
+            raise typer.BadParameter(f"{text!r} reaches back before the year 1") from None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

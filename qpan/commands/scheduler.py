@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated
 
 import typer
 
-from qpan.config import parse_duration
 from qpan.context import AppContext
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S UTC"  # logs stay in UTC, as journald and cron mail expect, and say so
 
 
 def _duration(text: str) -> str:
     """Validate ``--grace`` while parsing, so a typo is a usage error (exit 2)."""
+    from qpan.config import parse_duration
+
     try:
         parse_duration(text)
     except ValueError as exc:
@@ -24,7 +27,10 @@ def _duration(text: str) -> str:
 
 def _configure_logging() -> None:
     """One stream on stderr (journald, cron mail); APScheduler's own chatter only when it matters."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATE_FORMAT)
+    for handler in logging.getLogger().handlers:
+        if handler.formatter is not None:
+            handler.formatter.converter = time.gmtime
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
@@ -44,6 +50,7 @@ def scheduler(
     ] = "1m",
 ) -> None:
     """Run crawls on the [schedule] until stopped (SIGTERM/SIGINT); each run is a `qpan crawl` child."""
+    from qpan.config import parse_duration
     from qpan.scheduler.launcher import CrawlLauncher
     from qpan.scheduler.service import MAIN_JOB, job_specs, serve
 
@@ -61,4 +68,4 @@ def scheduler(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("scheduler")(scheduler)
+    app.command("scheduler", short_help='Crawl on the [schedule] until stopped.')(scheduler)

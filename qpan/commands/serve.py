@@ -51,4 +51,4 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
+    app.command("serve", short_help="Serve the web view and JSON API over the database.")(serve)

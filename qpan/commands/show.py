@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.panel import Panel
-from rich.table import Table
 
-from qpan.commands.options import FormatOption
+from qpan.commands.options import MAX_ID, RecordFormat, RecordFormatOption
 from qpan.context import AppContext
 from qpan.errors import UserError
-from qpan.output import Format, print_json, stdout_console
-from qpan.pipelines.relevance import ThemeProfile
-from qpan.readmodel import article_detail, duplicate_label, local_iso
-from qpan.storage.models import Article
+from qpan.output import local_iso, print_json, stdout_console
 from qpan.timezone import VIETNAM
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from qpan.storage.models import Article
 
 
 def _verdict(article: Article) -> str:
@@ -29,6 +29,10 @@ def _verdict(article: Article) -> str:
 
 
 def _metadata_table(article: Article) -> Table:
+    from rich.table import Table
+
+    from qpan.readmodel import duplicate_label
+
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -56,17 +60,26 @@ def _metadata_table(article: Article) -> Table:
 def show(
     ctx: typer.Context,
     article_id: Annotated[int, typer.Argument(metavar="ID", help="Article id (see `qpan articles`).")],
-    fmt: FormatOption = Format.table,
+    fmt: RecordFormatOption = RecordFormat.table,
 ) -> None:
-    """One article: metadata, relevance with the matched terms, duplicate links, text."""
+    """One article: metadata, relevance with the matched terms, duplicate links, text.
+
+    Example: qpan show 12 --format json
+    """
+    from rich.panel import Panel
+
+    from qpan.pipelines.relevance import ThemeProfile
+    from qpan.readmodel import article_detail
+    from qpan.storage.models import Article
+
     app: AppContext = ctx.obj
     database = app.ready_database()
     with database.session() as session:
-        article = session.get(Article, article_id)
+        article = session.get(Article, article_id) if 0 < article_id <= MAX_ID else None
         if article is None:
             raise UserError(f"no article with id {article_id}")
         data = article_detail(session, article, ThemeProfile.load(app.config.topic))
-        if fmt is not Format.table:
+        if fmt is RecordFormat.json:
             print_json(data)
             return
         console = stdout_console()
@@ -81,4 +94,4 @@ def show(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("show")(show)
+    app.command("show", short_help="One article: why relevant, duplicates, text.")(show)

@@ -4,7 +4,8 @@ now; ``--check [NAME]...`` is the live canary (``crawler/check.py``)."""
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
@@ -12,8 +13,10 @@ from qpan.commands.options import FormatOption
 from qpan.context import AppContext
 from qpan.errors import NotInitialised, UserError
 from qpan.output import Format, emit, stderr_console
-from qpan.readmodel import health_by_source, source_rows
-from qpan.storage.models import SourceHealth
+
+if TYPE_CHECKING:
+    from qpan.config import Config
+    from qpan.storage.models import SourceHealth
 
 COLUMNS = [
     "name", "title", "enabled", "starts", "verified", "last_success", "last_articles", "consecutive_failures",
@@ -32,6 +35,8 @@ def _health(app: AppContext) -> dict[str, SourceHealth]:
         stderr_console().print(f"no health records: {exc}", soft_wrap=True, markup=False)
         return {}
     with database.session() as session:
+        from qpan.readmodel import health_by_source
+
         return health_by_source(session)
 
 
@@ -89,7 +94,7 @@ def sources(
 ) -> None:
     """The source registry (shipped + qpan.toml) and each source's health.
 
-    Example: qpan sources --check qdnd cand --format json
+    Example: qpan sources --discover vnexpress; qpan sources --check qdnd cand --format json
     """
     app: AppContext = ctx.obj
     if names and not check:
@@ -99,18 +104,35 @@ def sources(
         emit(rows, CHECK_COLUMNS, fmt)
         raise typer.Exit(1 if any(row["verdict"] == "broken" for row in rows) else 0)
     if discover is None:
+        from qpan.readmodel import source_rows
+
         emit(source_rows(app.config, _health(app)), COLUMNS, fmt)
         return
     from qpan.crawler.run import run_discovery
 
-    found = run_discovery(app.config, discover)
+    config, name = _with_site(app.config, discover) if "://" in discover else (app.config, discover)
+    result = run_discovery(config, name)
+    if not result.reached:
+        raise UserError(f"{name}: the site could not be reached ({result.error or 'no answer'})")
     rows = [
-        {"source": discover, "kind": kind, "url": url}
+        {"source": name, "kind": kind, "url": url}
         for kind in ("feeds", "sitemaps")
-        for url in found.get(kind, [])
+        for url in result.found.get(kind, [])
     ]
-    emit(rows, ["source", "kind", "url"], fmt, title=None if rows else f"{discover}: no feed or sitemap found")
+    emit(rows, ["source", "kind", "url"], fmt, title=None if rows else f"{name}: no feed or sitemap found")
+
+
+def _with_site(config: Config, url: str) -> tuple[Config, str]:
+    """``--discover URL``: a bare-domain source for a site not in the registry, named by its host."""
+    from qpan.config import SourceConfig
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise typer.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--discover")
+    name = parts.netloc.lower().replace(":", "-")
+    site = SourceConfig(name=name, home=f"{parts.scheme}://{parts.netloc}/", discover=True)
+    return config.model_copy(update={"sources": [*config.sources, site]}), name
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sources")(sources)
+    app.command("sources", short_help="The source registry and each source's health.")(sources)

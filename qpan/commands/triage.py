@@ -9,9 +9,7 @@ import typer
 
 from qpan.commands.options import FormatOption
 from qpan.context import AppContext
-from qpan.output import Format, emit, print_json, stderr_console
-from qpan.readmodel import local_iso
-from qpan.storage.triage import NOT_RELEVANT, READ, RELEVANT, current_verdicts, record_verdict, triage_summary
+from qpan.output import Format, emit, local_iso, print_json, stderr_console
 
 COLUMNS = ["article_id", "verdict", "scorer", "at", "who", "note", "title"]
 
@@ -19,9 +17,11 @@ app = typer.Typer(help="Analysts' verdicts on articles; `triage mark ID VERDICT`
 
 
 class Verdict(StrEnum):
-    relevant = RELEVANT
-    not_relevant = NOT_RELEVANT
-    read = READ
+    """The verdicts of ``qpan.storage.triage``, spelled here so that ``--help`` needs no SQLAlchemy."""
+
+    relevant = "relevant"
+    not_relevant = "not_relevant"
+    read = "read"
 
 
 @app.callback(invoke_without_command=True)
@@ -36,6 +36,8 @@ def triage(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from qpan.storage.triage import current_verdicts, triage_summary
+
     context: AppContext = ctx.obj
     with context.ready_database().session() as session:
         rows: list[dict[str, Any]] = [
@@ -71,6 +73,8 @@ def mark(
 
     Example: qpan triage mark 42 not_relevant --note "a crime report, no coordination"
     """
+    from qpan.storage.triage import record_verdict
+
     context: AppContext = ctx.obj
     with context.ready_database().session() as session:
         row = record_verdict(session, article_id, verdict.value, note, who)
@@ -78,4 +82,4 @@ def mark(
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="triage")
+    root.add_typer(app, name="triage", short_help="Analysts' verdicts and the scorer's precision.")

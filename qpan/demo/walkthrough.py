@@ -35,10 +35,32 @@ from qpan.storage.migrate import upgrade
 from qpan.storage.models import Article, CrawlRun
 
 
+class DemoTargetError(UserError):
+    exit_code = 2
+
+
+def demo_config_path(db: Path) -> Path:
+    """The demo's own config beside ``--db FILE``: ``FILE.qpan.toml``, never the folder's ``qpan.toml``.
+
+    ``--db`` often points into a project folder; its ``qpan.toml`` is the user's and must
+    survive the demo untouched.
+    """
+    return db.with_name(f"{db.name}.qpan.toml")
+
+
+def _check_target(db: Path) -> None:
+    """Refuse, before anything is written, a ``--db`` the demo could not use without harm."""
+    if not db.parent.is_dir():
+        raise DemoTargetError(f"--db {db}: directory {db.parent} does not exist")
+    for path in (db, demo_config_path(db)):
+        if path.exists():
+            raise DemoTargetError(f"--db {db}: {path} already exists: the demo writes only fresh files")
+
+
 @contextmanager
 def _workdir(db: Path | None, keep: bool) -> Iterator[Path]:
     if db is not None:
-        db.parent.mkdir(parents=True, exist_ok=True)
+        _check_target(db)
         yield db.parent
     elif keep:
         yield Path(tempfile.mkdtemp(prefix="qpan-demo-"))
@@ -104,10 +126,9 @@ def run_demo(db: Path | None, keep: bool, console: Console) -> int:
     started = time.monotonic()
     with _workdir(db, keep) as workdir, LocalWeb.from_directory(DEMO_SITES) as web, AlertSink() as sink:
         db_path = db or workdir / "qpan-demo.db"
-        if db_path.exists():
-            raise UserError(f"{db_path} already exists: the demo crawls into a fresh database")
         url = f"sqlite:///{db_path}"
-        config_path = write_config(workdir / "qpan.toml", web, url, alerts={"urls": [sink.apprise_url]})
+        config_file = demo_config_path(db) if db is not None else workdir / "qpan.toml"
+        config_path = write_config(config_file, web, url, alerts={"urls": [sink.apprise_url]})
         console.print(Rule("qpan demo: a local news web of 4 sites on 127.0.0.1"))
         for site in web.sites:
             console.print(f"  {site:20} {web.url(site)}  ({len(web.articles(site))} articles)")

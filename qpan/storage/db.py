@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+
+from qpan.config import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -53,9 +55,36 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def describe_location(url: str) -> str:
+    """Where the data lives, for an error line: a SQLite file's absolute path, else the URL sans password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+        return str(Path(database.removeprefix("file:").split("?")[0]).expanduser().resolve())
+    return parsed.render_as_string(hide_password=True)
+
+
 def make_engine(url: str) -> Engine:
+    """The engine for ``url``; a backend or driver that is not installed is a config error."""
     url = normalise_url(url)
     parsed = make_url(url)
+    try:
+        return _engine(url, parsed)
+    except NoSuchModuleError:
+        where = parsed.render_as_string(hide_password=True)
+        raise ConfigError(f"database URL {where}: qpan knows no database {parsed.drivername!r}") from None
+    except ImportError as exc:
+        where = parsed.render_as_string(hide_password=True)
+        raise ConfigError(
+            f"database URL {where}: its driver ({exc.name or exc}) is not installed; "
+            "qpan supports sqlite:/// and postgresql+psycopg://"
+        ) from None
+
+
+def _engine(url: str, parsed: URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):

@@ -6,6 +6,12 @@ does not do. SQLite uses an FTS5 table whose rowid is the article id; PostgreSQL
 with a ``tsvector`` column and a GIN index. Both are created by the first migration; this
 module is the one place that writes backend-specific SQL for them.
 
+The indexed document and the query are cut into words here, by one rule, and handed to
+the backends as words separated by spaces: PostgreSQL's parser would otherwise keep
+"03/2019/nd-cp" as one file-path token and "nd-cp" as a compound, so "nghi dinh 03"
+found 6 articles there and 20 on SQLite. A query matches the articles holding all of
+its words, on both backends.
+
 Newest-first listing of a search is planned by how many articles match: few matches are
 collected and sorted; many matches are found by walking the newest articles and keeping
 those that match, which stops after ``limit`` rows instead of sorting them all.
@@ -23,14 +29,19 @@ from sqlalchemy.orm import Session
 from qpan.pipelines.normalize import fold
 from qpan.storage.models import Article
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+")  # letters and digits; everything else separates words
 # Walking newest-first costs about 20x more per row than collecting a match (measured on
 # SQLite, see benchmarks/search.py), so it pays off once matches exceed sqrt(20·limit·N).
 _WALK_COST_RATIO = 20
 
 
+def words(text: str) -> list[str]:
+    """The folded words of ``text``: what is indexed, and what a query looks for."""
+    return _WORD.findall(fold(text))
+
+
 def search_document(title: str, body: str) -> str:
-    return fold(f"{title}\n{body}")
+    return " ".join(words(f"{title}\n{body}"))
 
 
 def _key_column(session: Session) -> str:
@@ -57,10 +68,6 @@ def remove_article(session: Session, article_id: int) -> None:
     session.execute(_index_statements(_key_column(session))[0], {"id": article_id})
 
 
-def _tokens(query: str) -> list[str]:
-    return _TOKEN.findall(fold(query))
-
-
 def _match_sql(dialect: str) -> tuple[str, str]:
     """(key column, match condition) for the backend; every token must occur."""
     if dialect == "sqlite":
@@ -73,7 +80,7 @@ def _query_param(dialect: str, tokens: list[str]) -> str:
 
 
 def match_count(session: Session, query: str) -> int:
-    tokens = _tokens(query)
+    tokens = words(query)
     if not tokens:
         return 0
     dialect = session.get_bind().dialect.name
@@ -84,7 +91,7 @@ def match_count(session: Session, query: str) -> int:
 
 def search_condition(session: Session, query: str, limit: int | None) -> ColumnElement[bool] | None:
     """A WHERE condition on ``Article`` selecting the matches; None when the query has no words."""
-    tokens = _tokens(query)
+    tokens = words(query)
     if not tokens:
         return None
     dialect = session.get_bind().dialect.name

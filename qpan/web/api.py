@@ -9,11 +9,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from qpan.output import plain
 from qpan.readmodel import (
     article_detail,
     article_json,
     health_by_source,
-    plain,
     run_row,
     source_rows,
     write_articles_csv,

@@ -18,8 +18,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from qpan.config import Config
+from qpan.output import local_iso
 from qpan.pipelines.relevance import ThemeProfile
-from qpan.readmodel import local_iso
 from qpan.storage.db import Database
 from qpan.timezone import VIETNAM
 from qpan.web import api, pages

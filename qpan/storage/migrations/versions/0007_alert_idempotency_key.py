@@ -4,7 +4,7 @@ A webhook that answers after the client gave up may still have taken the message
 retry carries the same key so the receiver can drop the repeat (scheduler/alerts.py).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
