@@ -47,7 +47,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # its `support` package
 
 import trafilatura  # noqa: E402
 
@@ -58,7 +58,7 @@ from qpan.pipelines.drops import Dropped  # noqa: E402
 from qpan.pipelines.normalize import normalize_text  # noqa: E402
 from qpan.pipelines.stages.clean import CleanStage  # noqa: E402
 from qpan.timezone import VIETNAM  # noqa: E402
-from tests.support.pages import REALPAGES, page_cases, token_f1  # noqa: E402
+from support.pages import REALPAGES, page_cases, token_f1  # noqa: E402
 
 BIG_PAGE_BASES = ("vnexpress/jsonld_newsarticle", "tuoitre/jsonld_graph", "cand/dateline_only")
 BIG_PAGE_SCALES = (1, 2, 3)  # chrome repeated this many times: about 100, 200, 300 KiB

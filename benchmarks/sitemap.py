@@ -36,9 +36,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # its `support` package
 
-from tests.support.sitemapsite import SITEMAP_PATHS, SitemapSite, crawl_config, sitemap_site  # noqa: E402
+from support.sitemapsite import SITEMAP_PATHS, SitemapSite, crawl_config, sitemap_site  # noqa: E402
 
 
 def qpan(config: Path, *args: str) -> subprocess.Popen[bytes]:

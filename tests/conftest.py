@@ -36,7 +36,7 @@ def write_config(tmp_path: Path, web: LocalWeb, **overrides: Any) -> Path:
 @pytest.fixture(scope="session")
 def initialised_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ``qpan init`` database (schema + seeds), made once per test process: copy it, never write it."""
-    from tests.support.cli import qpan_process
+    from support.cli import qpan_process
 
     folder = tmp_path_factory.mktemp("initialised")
     config = folder / "qpan.toml"
@@ -67,7 +67,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def initialised_workdir(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """``workdir`` after ``qpan init``: ./qpan.db with the schema and the seeds."""
-    from tests.support.cli import run_qpan
+    from support.cli import run_qpan
 
     assert run_qpan(capsys, "init").code == 0
     return workdir

@@ -1,7 +1,7 @@
 """Rewrite the expected JSON of saved pages after an intended extraction change.
 
-    python -m tests.regen_pages              # every page
-    python -m tests.regen_pages vnexpress    # pages whose id contains "vnexpress"
+    python tests/regen_pages.py              # every page
+    python tests/regen_pages.py vnexpress    # pages whose id contains "vnexpress"
 
 Only ``expected`` is rewritten; ``input`` and the hand-written ``gold_text`` stay. Read
 the diff (`git diff tests/pages`) before committing: this is where regressions hide.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from tests.support.pages import extract_case, observed, page_cases
+from support.pages import extract_case, observed, page_cases
 
 
 def main(argv: list[str]) -> int:

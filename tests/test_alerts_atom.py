@@ -10,8 +10,8 @@ import feedparser
 from qpan.scheduler.alerts import dispatch_after_run
 from qpan.scheduler.atom import feed_articles, write_atom
 from qpan.storage.models import Article
-from tests.support.alerting import VIETNAMESE_TITLES, alert_config, migrated_database, new_run, store_relevant
-from tests.support.store import insert_article
+from support.alerting import VIETNAMESE_TITLES, alert_config, migrated_database, new_run, store_relevant
+from support.store import insert_article
 
 
 def test_feed_written_after_a_run_lists_relevant_articles_only(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from qpan.scheduler.alerts import enqueue_after_run
-from tests.support.alerting import VIETNAMESE_TITLES, alert_config, migrated_database, new_run, store_relevant
-from tests.support.cli import run_qpan
-from tests.support.receivers import free_port, smtp_server, webhook_server
+from support.alerting import VIETNAMESE_TITLES, alert_config, migrated_database, new_run, store_relevant
+from support.cli import run_qpan
+from support.receivers import free_port, smtp_server, webhook_server
 
 
 def _config(tmp_path: Path, urls: list[str]) -> str:

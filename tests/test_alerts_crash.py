@@ -14,14 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 from sqlalchemy import select
 
 from qpan.defaults import QPAN_STORE_MAX_WAIT
 from qpan.demo import LocalWeb
 from qpan.scheduler.alerts import dispatch, dispatch_after_run
 from qpan.storage.models import CrawlRun, utcnow
-from tests.conftest import write_config
-from tests.support.alerting import (
+from support.alerting import (
     VIETNAMESE_TITLES,
     alert_config,
     alertable_titles,
@@ -31,7 +31,7 @@ from tests.support.alerting import (
     store_relevant,
     wait_for,
 )
-from tests.support.receivers import webhook_server
+from support.receivers import webhook_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +56,7 @@ def _killed_child(database_url: str, hook_url: str, run_id: int, step: str) -> i
         os.kill(os.getpid(), signal.SIGKILL)
         """
     )
-    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=60).returncode
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT / "tests", timeout=60).returncode
 
 
 def test_articles_stored_without_outbox_rows_are_sent_by_the_next_run(tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_a_real_crawl_killed_after_storing_is_alerted_once_by_the_next_run(
         config = str(write_config(tmp_path, fixture_web, alerts={"urls": [hook.url]}))
         sites = ["--source", "baodiaphuong", "--source", "congantinh"]
         crawl = [sys.executable, "-m", "qpan", "--config", config, "crawl", "--quiet", *sites]
-        child = subprocess.Popen(crawl, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(crawl, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for(lambda: alertable_titles(database), 60, "relevant articles stored by the crawl")
             child.kill()
@@ -133,7 +133,7 @@ def test_a_real_crawl_killed_after_storing_is_alerted_once_by_the_next_run(
 
         fixture_web.remove_route("congantinh", "/tin-tuc")
         fixture_web.remove_route("congantinh", "/tin-tuc/trang-2.html")
-        subprocess.run(crawl, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=120)
+        subprocess.run(crawl, cwd=tmp_path, stdout=subprocess.DEVNULL, timeout=120)
         dispatch(database, alert_config([hook.url]), now=utcnow() + timedelta(hours=1))
 
     with database.session() as session:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from qpan.scheduler.alerts import dispatch_after_run
-from tests.support.alerting import VIETNAMESE_TITLES, alert_config, migrated_database, new_run, store_relevant
-from tests.support.receivers import smtp_server
+from support.alerting import VIETNAMESE_TITLES, alert_config, migrated_database, new_run, store_relevant
+from support.receivers import smtp_server
 
 
 def test_digest_email_arrives_once_with_vietnamese_subject_and_body(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from qpan.scheduler.alerts import dispatch_after_run
 from qpan.storage.models import SourceHealth
-from tests.support.alerting import alert_config, migrated_database, new_run
-from tests.support.receivers import webhook_server
+from support.alerting import alert_config, migrated_database, new_run
+from support.receivers import webhook_server
 
 GOOD = {"reached": True, "fetched": 5, "extracted": 4}
 DOWN = {"reached": False, "errors": 1, "error_text": "DNS lookup failed"}

@@ -11,7 +11,7 @@ from qpan.scheduler.service import JobSpec, make_trigger, next_run_times, sync_j
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import utcnow
-from tests.support.alerting import (
+from support.alerting import (
     VIETNAMESE_TITLES,
     alert_config,
     deliveries,
@@ -19,8 +19,8 @@ from tests.support.alerting import (
     paused_scheduler,
     store_relevant,
 )
-from tests.support.receivers import webhook_server
-from tests.support.services import fresh_postgres_database
+from support.receivers import webhook_server
+from support.services import fresh_postgres_database
 
 pytestmark = pytest.mark.postgres
 

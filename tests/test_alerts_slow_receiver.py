@@ -17,7 +17,7 @@ from qpan.scheduler.alerts import dispatch, dispatch_after_run, enqueue_after_ru
 from qpan.scheduler.channels import channel_id
 from qpan.scheduler.outbox import SENDING_LEASE, UNKNOWN, claim_due, mark_failed, mark_sent
 from qpan.storage.models import utcnow
-from tests.support.alerting import (
+from support.alerting import (
     VIETNAMESE_TITLES,
     alert_config,
     deliveries,
@@ -25,7 +25,7 @@ from tests.support.alerting import (
     new_run,
     store_relevant,
 )
-from tests.support.receivers import smtp_server, webhook_server
+from support.receivers import smtp_server, webhook_server
 
 APPRISE_READ_TIMEOUT = 4.0  # Apprise's own default ``rto``: a receiver slower than this used to get repeats
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from qpan.scheduler.alerts import dispatch, dispatch_after_run, enqueue_after_run
 from qpan.scheduler.channels import channel_id
 from qpan.storage.models import utcnow
-from tests.support.alerting import (
+from support.alerting import (
     VIETNAMESE_TITLES,
     alert_config,
     deliveries,
@@ -16,8 +16,8 @@ from tests.support.alerting import (
     new_run,
     store_relevant,
 )
-from tests.support.receivers import free_port, webhook_server
-from tests.support.store import insert_article
+from support.receivers import free_port, webhook_server
+from support.store import insert_article
 
 
 def test_one_digest_per_channel_with_every_article(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_qpan
+from support.cli import run_qpan
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -105,7 +105,7 @@ def test_a_closed_pipe_ends_quietly(project: Path, args: list[str]) -> None:
 
 def test_runs_id_shows_the_run_source_by_source(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from qpan.storage.db import Database
-    from tests.support.alerting import new_run
+    from support.alerting import new_run
 
     database = Database(f"sqlite:///{project / 'qpan.db'}")
     run_id = new_run(database, {

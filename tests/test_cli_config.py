@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_qpan
+from support.cli import run_qpan
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_qpan
-from tests.support.services import fresh_postgres_database
+from support.cli import run_qpan
+from support.services import fresh_postgres_database
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_qpan
+from support.cli import run_qpan
 
 USER_CONFIG = '[database]\nurl = "sqlite:///mine.db"\n'
 

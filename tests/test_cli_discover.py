@@ -8,13 +8,13 @@ import socket
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 from sqlalchemy import func, select
 
 from qpan.demo import LocalWeb
 from qpan.storage.db import Database
 from qpan.storage.models import SEED_SOURCE, Article, CrawlRun, HttpCache
-from tests.conftest import write_config
-from tests.support.cli import qpan_process
+from support.cli import qpan_process
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import CliResult, run_qpan
+from support.cli import CliResult, run_qpan
 
 READING_COMMANDS = [
     ["articles"],

@@ -12,8 +12,8 @@ import pytest
 
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
-from tests.support.cli import run_qpan
-from tests.support.store import insert_article
+from support.cli import run_qpan
+from support.store import insert_article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

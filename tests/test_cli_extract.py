@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qpan.demo import LocalWeb
-from tests.support.cli import run_qpan
+from support.cli import run_qpan
 
 PAGES = Path(__file__).with_name("pages")
 

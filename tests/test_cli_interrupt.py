@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 
 from qpan.demo import LocalWeb
-from tests.conftest import write_config
-from tests.support.cli import qpan_process
+from support.cli import qpan_process
 
 pytestmark = pytest.mark.slow
 

@@ -16,9 +16,9 @@ import pytest
 
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
-from tests.support.cli import run_qpan
-from tests.support.services import fresh_postgres_database
-from tests.support.store import insert_article
+from support.cli import run_qpan
+from support.services import fresh_postgres_database
+from support.store import insert_article
 
 ARTICLES = [
     dict(

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 
 from qpan.demo import LocalWeb
-from tests.conftest import write_config
-from tests.support.cli import qpan_process
+from support.cli import qpan_process
 
 pytestmark = pytest.mark.slow
 

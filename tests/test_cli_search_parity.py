@@ -14,9 +14,9 @@ import pytest
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.queries import ArticleFilter, list_articles
-from tests.support.relevance_set import load_set
-from tests.support.services import fresh_postgres_database
-from tests.support.store import insert_article
+from support.relevance_set import load_set
+from support.services import fresh_postgres_database
+from support.store import insert_article
 
 QUERIES = [
     "nghi dinh 03",

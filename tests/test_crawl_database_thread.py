@@ -18,12 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import write_config
+from test_crawler_e2e import STORED, article_paths, requested_paths, stored_articles
 
 from qpan.demo import LocalWeb
 from qpan.storage.db import Database
 from qpan.storage.models import CrawlRun
-from tests.conftest import write_config
-from tests.test_crawler_e2e import STORED, article_paths, requested_paths, stored_articles
 
 pytestmark = pytest.mark.slow
 

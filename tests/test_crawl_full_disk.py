@@ -19,11 +19,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 
 from qpan.demo import LocalWeb
-from tests.conftest import write_config
-from tests.support.cli import run_qpan
-from tests.support.receivers import webhook_server
+from support.cli import run_qpan
+from support.receivers import webhook_server
 
 pytestmark = pytest.mark.slow
 

@@ -16,16 +16,16 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
+from test_crawler_e2e import stored_articles
 
 from qpan.crawler import meta
 from qpan.crawler.middlewares.accounting import SourceDepthLimit
 from qpan.demo import LocalWeb
-from tests.conftest import write_config
-from tests.support.cli import qpan_process, run_qpan
-from tests.test_crawler_e2e import stored_articles
+from support.cli import qpan_process, run_qpan
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from qpan.storage.models import CrawlRun
 from qpan.storage.runs import mark_dead_runs
-from tests.support.alerting import migrated_database
+from support.alerting import migrated_database
 
 
 def _finished_pid() -> int:

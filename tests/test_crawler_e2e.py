@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import write_config
 from sqlalchemy import select
 
 from qpan.crawler.urls import canonicalize_url
 from qpan.demo import LocalWeb
 from qpan.storage.db import Database
 from qpan.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource, SourceHealth
-from tests.conftest import write_config
-from tests.support.cli import qpan_process
+from support.cli import qpan_process
 
 pytestmark = pytest.mark.slow
 

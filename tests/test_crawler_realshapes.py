@@ -12,14 +12,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 from sqlalchemy import select
 
 from qpan.storage.db import Database
 from qpan.storage.models import SEED_SOURCE, Article
 from qpan.timezone import VIETNAM
-from tests.conftest import write_config
-from tests.support.cli import qpan_process
-from tests.support.scriptedweb import (
+from support.cli import qpan_process
+from support.scriptedweb import (
     RSS,
     ScriptedWeb,
     article_page,
@@ -135,7 +135,7 @@ def test_qpan_extract_keeps_the_query_id_of_such_a_source(tmp_path: Path, capsys
     """``qpan extract`` stores nothing but shows the canonical URL a crawl would store."""
     import json
 
-    from tests.support.cli import run_qpan
+    from support.cli import run_qpan
 
     config = tmp_path / "qpan.toml"
     config.write_text(

@@ -112,7 +112,7 @@ def test_sources_command_lists_the_merged_registry_and_its_verification_before_i
 ) -> None:
     import json
 
-    from tests.support.cli import run_qpan
+    from support.cli import run_qpan
 
     config = tmp_path / "qpan.toml"
     config.write_text(

@@ -16,7 +16,7 @@ from qpan.crawler.middlewares.seen import SeenUrlFilter
 from qpan.storage.db import Database
 from qpan.storage.models import SeenUrl
 from qpan.storage.worker import DatabaseWorker
-from tests.support.store import insert_article
+from support.store import insert_article
 
 
 @pytest.fixture

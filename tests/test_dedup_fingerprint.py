@@ -10,7 +10,7 @@ import pytest
 
 from qpan.pipelines import dedup
 from qpan.pipelines.dedup import Relation
-from tests.support.articles import (
+from support.articles import (
     DEDUP_FIXTURES,
     MEETING_SEED,
     excerpts,
@@ -18,7 +18,7 @@ from tests.support.articles import (
     republications,
     seed_texts,
 )
-from tests.support.relevance_set import load_set
+from support.relevance_set import load_set
 
 SEEDS = seed_texts()
 SAME_MEETING = (DEDUP_FIXTURES / "same_meeting_qdnd.txt").read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ from qpan.pipelines.stages.dedup import judge
 from qpan.storage.articles import BAND_CANDIDATES, WINDOW_CANDIDATES
 from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
-from tests.support.articles import (
+from support.articles import (
     DEDUP_FIXTURES,
     MEETING_DAY,
     MEETING_SEED,

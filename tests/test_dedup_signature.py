@@ -15,7 +15,7 @@ import pytest
 from datasketch import MinHash
 
 from qpan.pipelines import dedup
-from tests.support.articles import seed_texts
+from support.articles import seed_texts
 
 
 def datasketch_signature(hashes: np.ndarray) -> np.ndarray:

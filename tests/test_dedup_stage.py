@@ -13,7 +13,7 @@ from qpan.pipelines.stages.dedup import DedupStage
 from qpan.pipelines.stages.store import StoreStage
 from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
-from tests.support.articles import (
+from support.articles import (
     DEDUP_FIXTURES,
     MEETING_DAY,
     MEETING_SEED,
@@ -27,7 +27,7 @@ from tests.support.articles import (
     seed_texts,
     sqlite_database,
 )
-from tests.support.services import fresh_postgres_database
+from support.services import fresh_postgres_database
 
 SEEDS = seed_texts()
 

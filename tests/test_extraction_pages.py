@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.pages import PageCase, extract_case, observed, page_cases, token_f1
+from support.pages import PageCase, extract_case, observed, page_cases, token_f1
 
 CASES = page_cases()
 MIN_GOLD_F1 = 0.95

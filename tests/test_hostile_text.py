@@ -13,6 +13,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from conftest import write_config
 from sqlalchemy import select
 
 from qpan.crawler.extraction import extract_article
@@ -21,9 +22,8 @@ from qpan.pipelines.cleaning import html_to_text
 from qpan.pipelines.normalize import MAX_TITLE_CHARS, cap_title, clean_label, normalize_text, strip_controls
 from qpan.storage.db import Database
 from qpan.storage.models import SEED_SOURCE, Article
-from tests.conftest import write_config
-from tests.support.cli import qpan_process, run_qpan
-from tests.support.receivers import webhook_server
+from support.cli import qpan_process, run_qpan
+from support.receivers import webhook_server
 
 HOSTILE = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x1b\x1f\x7f\ufffe\uffff"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"

@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 from sqlalchemy import select
 
 from qpan.demo import LocalWeb
 from qpan.demo.sink import AlertSink
 from qpan.storage.db import Database
 from qpan.storage.models import SEED_SOURCE, Article, RunSource, SourceHealth
-from tests.conftest import write_config
-from tests.support.cli import qpan_process
+from support.cli import qpan_process
 
 pytestmark = pytest.mark.slow
 

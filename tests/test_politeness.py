@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import write_config
+from test_crawler_e2e import assert_clean, init_copy, initialised  # noqa: F401 - the fixture
+
 from qpan.demo import LocalWeb
-from tests.conftest import write_config
-from tests.support.cli import qpan_process
-from tests.test_crawler_e2e import assert_clean, init_copy, initialised  # noqa: F401 - the fixture
+from support.cli import qpan_process
 
 FLOOR = 1.0
 RETRY_AFTER = 2.0

@@ -30,7 +30,7 @@ from qpan.crawler.registry import host_allowed, shipped_registry, source_domains
 from qpan.pipelines.chain import Chain
 from qpan.pipelines.normalize import normalize_text
 from qpan.timezone import VIETNAM
-from tests.support.pages import REALPAGES
+from support.pages import REALPAGES
 
 ARTICLES = sorted(REALPAGES.glob("*/*.json")) if REALPAGES.is_dir() else []
 LISTINGS = (

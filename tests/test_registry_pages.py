@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qpan.config import SourceConfig
 from qpan.crawler.registry import host_allowed, shipped_registry, source_domains
-from tests.support.pages import PAGES
+from support.pages import PAGES
 
 
 def _page_urls(root: Path) -> list[str]:

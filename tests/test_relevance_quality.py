@@ -9,8 +9,8 @@ import pytest
 
 from qpan.pipelines import dedup
 from qpan.pipelines.relevance import ThemeProfile
-from tests.support.articles import DEDUP_FIXTURES, excerpts, found_as_duplicate, republications
-from tests.support.relevance_set import load_set
+from support.articles import DEDUP_FIXTURES, excerpts, found_as_duplicate, republications
+from support.relevance_set import load_set
 
 MINIMUM = 0.95
 

@@ -20,6 +20,7 @@ import scrapy
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
+from test_crawler_e2e import STORED, article_paths, assert_clean, closed_port
 
 from qpan.config import ConfigError, config_from_dict
 from qpan.crawler import meta
@@ -30,9 +31,8 @@ from qpan.demo import LocalWeb
 from qpan.demo.config import write_config
 from qpan.storage.db import Database
 from qpan.storage.models import SEED_SOURCE, Article, CrawlRun, RunSource
-from tests.support.cli import qpan_process
-from tests.support.services import fresh_postgres_database, fresh_redis_database
-from tests.test_crawler_e2e import STORED, article_paths, assert_clean, closed_port
+from support.cli import qpan_process
+from support.services import fresh_postgres_database, fresh_redis_database
 
 if TYPE_CHECKING:
     from qpan.crawler.scale import SharedScheduler

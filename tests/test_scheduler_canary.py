@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
+from conftest import write_config
 from sqlalchemy import select
 
 from qpan.config import config_from_dict, load_config
@@ -17,10 +18,9 @@ from qpan.scheduler.digest import health_text
 from qpan.scheduler.service import CHECK_FUNCTION, CHECK_JOB, job_specs
 from qpan.storage.models import AlertDelivery, utcnow
 from qpan.timezone import VIETNAM
-from tests.conftest import write_config
-from tests.support.alerting import migrated_database
-from tests.support.receivers import webhook_server
-from tests.support.scriptedweb import ScriptedSite, article_page, listing_page, long_paragraphs, scripted_web
+from support.alerting import migrated_database
+from support.receivers import webhook_server
+from support.scriptedweb import ScriptedSite, article_page, listing_page, long_paragraphs, scripted_web
 
 
 def test_the_check_job_is_off_by_default_and_scheduled_when_asked() -> None:

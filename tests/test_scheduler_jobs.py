@@ -21,7 +21,7 @@ from qpan.scheduler.service import (
     sync_jobs,
     upgrade_stored_jobs,
 )
-from tests.support.alerting import migrated_database, paused_scheduler
+from support.alerting import migrated_database, paused_scheduler
 
 SOURCES = [{"name": name, "feeds": [f"http://127.0.0.1:9/{name}.rss"]} for name in ("alpha", "beta", "gamma")]
 

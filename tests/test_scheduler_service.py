@@ -12,14 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 from sqlalchemy import select
 
 from qpan.demo import LocalWeb
 from qpan.storage.db import Database
 from qpan.storage.models import CrawlRun
-from tests.conftest import write_config
-from tests.support.alerting import alertable_titles, migrated_database, wait_for
-from tests.support.receivers import webhook_server
+from support.alerting import alertable_titles, migrated_database, wait_for
+from support.receivers import webhook_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SITES = ("baodiaphuong", "congantinh")  # the two quickest fixture sites: crawls stay short
@@ -49,7 +49,7 @@ def test_scheduler_runs_crawls_one_at_a_time_and_stops_cleanly(tmp_path: Path, f
         with log_path.open("wb") as log:
             service = subprocess.Popen(
                 [sys.executable, "-m", "qpan", "--config", str(config), "scheduler", "--grace", "2m"],
-                cwd=ROOT,
+                cwd=tmp_path,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -91,7 +91,7 @@ def test_a_crawl_over_its_time_limit_is_stopped_and_marked_timed_out(tmp_path: P
     database = migrated_database(tmp_path)
     fixture_web.set_route(SLOW_SITE, SLOW_PATH, delay=60)
     once = [sys.executable, "-m", "qpan", "--config", str(config), "scheduler", "--once"]
-    result = subprocess.run(once, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(once, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     [run] = runs(database)
     assert (run.status, run.trigger) == ("timed_out", "scheduler")

@@ -34,9 +34,9 @@ from qpan.stats import stat_key
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import CrawlRun, RunSource
-from tests.support.cli import qpan_process
-from tests.support.sitemapsite import SitemapSite, sitemap_body, sitemap_site
-from tests.support.sitemapsite import crawl_config as site_config
+from support.cli import qpan_process
+from support.sitemapsite import SitemapSite, sitemap_body, sitemap_site
+from support.sitemapsite import crawl_config as site_config
 
 ARTICLES = 80_000
 RECENT = ARTICLES // 2  # the even-numbered ones

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import write_config
 
 from qpan import __version__
 from qpan.cli import main
 from qpan.timezone import VIETNAM
-from tests.conftest import write_config
-from tests.support.cli import run_qpan
-from tests.support.scriptedweb import (
+from support.cli import run_qpan
+from support.scriptedweb import (
     RSS,
     ScriptedWeb,
     article_page,

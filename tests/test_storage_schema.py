@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from qpan.storage.db import Database
 from qpan.storage.migrate import current_revision, head_revision, include_name, upgrade
 from qpan.storage.models import Base
-from tests.support.services import fresh_postgres_database
+from support.services import fresh_postgres_database
 
 TABLES = {
     "articles",

@@ -14,7 +14,7 @@ from qpan.storage import articles, search
 from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
 from qpan.storage.models import DedupBand
-from tests.support.articles import article_item, by_url, count_rows, seed_texts, sqlite_database
+from support.articles import article_item, by_url, count_rows, seed_texts, sqlite_database
 
 TEXTS = list(seed_texts().values())
 URL = "https://bao.example.vn/hoi-nghi-123.html"

@@ -23,8 +23,8 @@ from qpan.storage import articles
 from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
 from qpan.storage.models import CrawlRun, SourceHealth
-from tests.support.articles import article_item, by_url, count_rows, migrated, seed_texts
-from tests.support.services import fresh_postgres_database
+from support.articles import article_item, by_url, count_rows, migrated, seed_texts
+from support.services import fresh_postgres_database
 
 PROCESSES = 4
 URL = "https://bao.example.vn/hoi-nghi-giao-ban-123.html"

@@ -12,7 +12,7 @@ from qpan.items import ArticleItem
 from qpan.pipelines.chain import Chain
 from qpan.pipelines.seeding import load_seeds, manifest_entries
 from qpan.storage.db import Database
-from tests.support.articles import by_url, count_rows, republications, seed_texts, sqlite_database
+from support.articles import by_url, count_rows, republications, seed_texts, sqlite_database
 
 SEEDS = seed_texts()
 

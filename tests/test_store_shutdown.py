@@ -11,10 +11,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from tests.support.articles import count_rows, migrated
+from support.articles import count_rows, migrated
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,7 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from qpan.items import ArticleItem
-from tests.support.articles import seed_texts
+from support.articles import seed_texts
 
 WORDS = sorted({word for text in seed_texts().values() for word in text.split()})
 
@@ -68,7 +69,7 @@ def test_sigterm_flushes_the_batch(tmp_path: Path) -> None:
     database = migrated(url)
     script = tmp_path / "crawl.py"
     script.write_text(CRAWL, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests")}
     process = subprocess.Popen(
         [sys.executable, str(script), url], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -76,7 +77,17 @@ def test_sigterm_flushes_the_batch(tmp_path: Path) -> None:
         scraped = _wait_for_items(process, 10)
         assert count_rows(database)["articles"] == 0  # all still in the batch
         process.send_signal(signal.SIGTERM)
-        rest, errors = process.communicate(timeout=120)
+        # Read through the same buffered stream as _wait_for_items: communicate() reads the raw pipe
+        # and would miss lines readline() has already buffered. Stderr (warnings only) stays small.
+        assert process.stdout is not None and process.stderr is not None
+        guard = threading.Timer(120, process.kill)  # a hung shutdown fails the test instead of hanging it
+        guard.start()
+        try:
+            rest = process.stdout.read()
+            errors = process.stderr.read()
+            process.wait()
+        finally:
+            guard.cancel()
     finally:
         if process.poll() is None:
             process.kill()

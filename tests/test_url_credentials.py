@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import write_config
+from test_crawler_e2e import STORED, assert_clean, init_copy, initialised, stored_articles  # noqa: F401
+
 from qpan.crawler.urls import redact_text, split_credentials
 from qpan.demo import LocalWeb
-from tests.conftest import write_config
-from tests.support.cli import qpan_process
-from tests.test_crawler_e2e import STORED, assert_clean, init_copy, initialised, stored_articles  # noqa: F401
+from support.cli import qpan_process
 
 USER, PASSWORD = "reader", "s3cret-Pw"
 

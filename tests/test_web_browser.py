@@ -21,7 +21,7 @@ from sqlalchemy import select
 from qpan.config import config_from_dict
 from qpan.storage.db import Database
 from qpan.storage.models import Triage
-from tests.support.web import populate, populate_history, served
+from support.web import populate, populate_history, served
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")

@@ -16,10 +16,10 @@ from qpan.config import config_from_dict
 from qpan.storage.articles import store_article
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
-from tests.support.cli import run_qpan
-from tests.support.services import fresh_postgres_database
-from tests.support.store import insert_article
-from tests.support.web import XSS_TITLE, populate, served
+from support.cli import run_qpan
+from support.services import fresh_postgres_database
+from support.store import insert_article
+from support.web import XSS_TITLE, populate, served
 
 PAGES = ["/", "/articles", "/articles?relevance=all", "/sources", "/runs"]
 DATA = ["/api/articles", "/api/sources", "/api/runs", "/feed.atom", "/articles.csv"]

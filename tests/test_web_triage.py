@@ -18,8 +18,8 @@ from qpan.storage.articles import store_article
 from qpan.storage.db import Database
 from qpan.storage.migrate import alembic_config, current_revision, upgrade
 from qpan.storage.models import Article
-from tests.support.cli import run_qpan
-from tests.support.store import insert_article
+from support.cli import run_qpan
+from support.store import insert_article
 
 URL = "https://baobackan.example/giao-ban-nghi-dinh-03-123.html"
 

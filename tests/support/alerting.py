@@ -18,7 +18,7 @@ from qpan.scheduler.service import JOBS_TABLE
 from qpan.storage.db import Database, make_engine
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import AlertDelivery, Article, CrawlRun, RunSource
-from tests.support.store import insert_article
+from support.store import insert_article
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from tests.support.receivers import free_port, serving
+from support.receivers import free_port, serving
 
 ARTICLE = re.compile(r"^/bai-viet-(\d+)\.html$")
 SITEMAP_PATHS = ("/sitemap.xml", "/sitemap.xml.gz")

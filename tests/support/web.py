@@ -16,7 +16,7 @@ from qpan.storage.db import Database
 from qpan.storage.models import AlertDelivery, Article, CrawlRun, RunSource, SourceHealth
 from qpan.web.app import create_app
 from qpan.web.server import bind
-from tests.support.store import insert_article
+from support.store import insert_article
 
 XSS_TITLE = 'Giao ban <script>window.qpanPwned=1</script> "><img src=x onerror="window.qpanPwned=2"> Nghị định 03'
 XSS_TEXT = (
