@@ -36,19 +36,8 @@ STORED = {
 NEVER_REQUESTED = {"tinbiengioi": {"105"}, "baodiaphuong": {"206"}, "congantinh": {"306"}, "timkiem": {"403", "404"}}
 
 
-@pytest.fixture(scope="module")
-def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ``qpan init`` (schema + seeds) per module; each test starts from a copy of it."""
-    folder = tmp_path_factory.mktemp("init")
-    config = folder / "qpan.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{folder / "qpan.db"}"\n', encoding="utf-8")
-    result = qpan_process(config, "init")
-    assert result.returncode == 0, result.stderr
-    return folder / "qpan.db"
-
-
-def init_copy(initialised: Path, config: Path) -> None:
-    shutil.copyfile(initialised, config.parent / "qpan.db")
+def init_copy(initialised_database: Path, config: Path) -> None:
+    shutil.copyfile(initialised_database, config.parent / "qpan.db")
 
 
 def stored_articles(config: Path) -> list[Article]:
@@ -88,10 +77,10 @@ def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_full_crawl_stores_exactly_the_expected_articles_then_recrawl_costs_nothing(
-    tmp_path: Path, fixture_web: LocalWeb, initialised: Path
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
 ) -> None:
     config = write_config(tmp_path, fixture_web)
-    init_copy(initialised, config)
+    init_copy(initialised_database, config)
 
     first = qpan_process(config, "crawl", "--quiet")
     assert_clean(first)
@@ -139,7 +128,7 @@ def test_full_crawl_stores_exactly_the_expected_articles_then_recrawl_costs_noth
 
 
 def test_unreachable_and_forbidden_sources_are_one_line_each_and_the_others_are_stored(
-    tmp_path: Path, fixture_web: LocalWeb, initialised: Path
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
 ) -> None:
     sources = {source["name"]: source for source in fixture_web.sources()}
     unreachable = {"name": "matketnoi", "feeds": [f"http://127.0.0.1:{closed_port()}/rss.xml"]}
@@ -147,7 +136,7 @@ def test_unreachable_and_forbidden_sources_are_one_line_each_and_the_others_are_
     config = write_config(
         tmp_path, fixture_web, sources=[sources["congantinh"], sources["baodiaphuong"], unreachable]
     )
-    init_copy(initialised, config)
+    init_copy(initialised_database, config)
 
     result = qpan_process(config, "crawl", "--quiet")
     assert_clean(result)
@@ -171,7 +160,7 @@ def test_unreachable_and_forbidden_sources_are_one_line_each_and_the_others_are_
     assert health["congantinh"]["last_articles"] == figures["congantinh"].new > 0
 
 
-def test_discovery_of_a_bare_domain_source(tmp_path: Path, fixture_web: LocalWeb, initialised: Path) -> None:
+def test_discovery_of_a_bare_domain_source(tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path) -> None:
     base = fixture_web.url("tinbiengioi")
     fixture_web.set_route(
         "tinbiengioi",
@@ -185,7 +174,7 @@ def test_discovery_of_a_bare_domain_source(tmp_path: Path, fixture_web: LocalWeb
         {"name": "baodiaphuong", "home": f"{fixture_web.url('baodiaphuong')}/", "discover": True},
     ]
     config = write_config(tmp_path, fixture_web, sources=bare)
-    init_copy(initialised, config)
+    init_copy(initialised_database, config)
 
     found = qpan_process(config, "sources", "--discover", "tinbiengioi", "--format", "json")
     assert_clean(found)
@@ -220,14 +209,14 @@ def test_unknown_source_name_is_a_usage_error(tmp_path: Path, fixture_web: Local
 
 
 def test_sigterm_stops_gracefully_keeps_what_was_stored_and_marks_the_run(
-    tmp_path: Path, fixture_web: LocalWeb, initialised: Path
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
 ) -> None:
     import signal
     import time
 
     sources = {source["name"]: source for source in fixture_web.sources()}
     config = write_config(tmp_path, fixture_web, sources=[sources["congantinh"]])
-    init_copy(initialised, config)
+    init_copy(initialised_database, config)
     fixture_web.set_route("congantinh", "/tin-tuc/trang-2.html", delay=4)
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
     crawl = subprocess.Popen(

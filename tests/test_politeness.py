@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import write_config
-from test_crawler_e2e import assert_clean, init_copy, initialised  # noqa: F401 - the fixture
+from test_crawler_e2e import assert_clean, init_copy
 
 from qpan.demo import LocalWeb
 from support.cli import qpan_process
@@ -31,7 +31,7 @@ def source(web: LocalWeb, name: str, **changes: object) -> dict[str, object]:
 
 
 def test_a_sources_own_delay_holds_under_autothrottle(
-    tmp_path: Path, fixture_web: LocalWeb, initialised: Path  # noqa: F811
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
 ) -> None:
     atom = f"{fixture_web.url('tinbiengioi')}/feeds/thoi-su.atom"
     config = write_config(
@@ -39,7 +39,7 @@ def test_a_sources_own_delay_holds_under_autothrottle(
         crawl={"autothrottle": True, "download_delay": 0},
         sources=[source(fixture_web, "tinbiengioi", feeds=[atom], download_delay=FLOOR)],
     )
-    init_copy(initialised, config)
+    init_copy(initialised_database, config)
 
     result = qpan_process(config, "crawl", "--quiet")
 
@@ -52,7 +52,7 @@ def test_a_sources_own_delay_holds_under_autothrottle(
 
 
 def test_retry_after_pauses_that_site_only_and_the_retry_comes_after_it(
-    tmp_path: Path, fixture_web: LocalWeb, initialised: Path  # noqa: F811
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
 ) -> None:
     rss, atom = "/rss/tin-moi.rss", "/feeds/thoi-su.atom"
     fixture_web.set_route("tinbiengioi", rss, status=429, headers={"Retry-After": str(int(RETRY_AFTER))}, times=1)
@@ -65,7 +65,7 @@ def test_retry_after_pauses_that_site_only_and_the_retry_comes_after_it(
             source(fixture_web, "baodiaphuong", download_delay=0.3),
         ],
     )
-    init_copy(initialised, config)
+    init_copy(initialised_database, config)
 
     result = qpan_process(config, "crawl", "--quiet")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import write_config
-from test_crawler_e2e import STORED, assert_clean, init_copy, initialised, stored_articles  # noqa: F401
+from test_crawler_e2e import STORED, assert_clean, init_copy, stored_articles
 
 from qpan.crawler.urls import redact_text, split_credentials
 from qpan.demo import LocalWeb
@@ -31,7 +31,7 @@ def test_credentials_are_split_from_urls_and_redacted_in_text() -> None:
 
 
 def test_a_source_behind_basic_auth_is_crawled_and_its_password_never_shown_or_stored(
-    tmp_path: Path, fixture_web: LocalWeb, initialised: Path  # noqa: F811
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
 ) -> None:
     site = "tinbiengioi"
     entry = next(entry for entry in fixture_web.sources() if entry["name"] == site)
@@ -39,7 +39,7 @@ def test_a_source_behind_basic_auth_is_crawled_and_its_password_never_shown_or_s
     fixture_web.require_basic_auth(site, USER, PASSWORD)
     fixture_web.set_route(site, "/thoi-su/loi-may-chu-110.html", status=503)  # an error text that names a URL
     config = write_config(tmp_path, fixture_web, sources=[entry])
-    init_copy(initialised, config)
+    init_copy(initialised_database, config)
 
     crawl = qpan_process(config, "crawl")
     listings = [qpan_process(config, *args) for args in (["sources"], ["sources", "--format", "json"], ["runs"])]
