@@ -23,6 +23,10 @@ Prints, per round and crawl: pages/s, CPU ms per page, peak RSS; the ratio qpan 
 round; the server's CPU per page; for qpan the stored bytes per article; and with more than
 2,000 pages the rate of each 2,000-page slice (from the server's request log), which shows
 whether the crawl slows down as the database grows.
+
+Last run (2,000 pages of 27–59 KB, nginx at 0.05 ms CPU a page, idle 2-core machine): bare
+585 / 634 / 562 pages/s at 1.6–1.8 ms CPU a page; qpan 92.5 / 80.3 / 81.7 pages/s at
+12.3–14.3 ms CPU a page, peak RSS 216–220 MiB; ratio 0.16 / 0.13 / 0.15; 9.7 KiB per article.
 """
 
 from __future__ import annotations
