@@ -32,7 +32,7 @@ BROKEN, FIXED = "broken", "fixed"
 
 
 def check_command(config_path: str | None, sources: Sequence[str] = ()) -> list[str]:
-    command = [sys.executable, "-m", "qpan"]
+    command = [sys.executable, "-P", "-m", "qpan"]
     if config_path:
         command += ["--config", config_path]
     return [*command, "sources", "--check", *sources, "--format", "json"]

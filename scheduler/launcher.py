@@ -74,8 +74,10 @@ class CrawlLauncher:
         self._idle.set()
 
     def command(self, sources: Sequence[str]) -> list[str]:
-        """``python -m qpan [--config PATH] crawl --quiet [--source NAME]...`` with this interpreter."""
-        command = [sys.executable, "-m", "qpan"]
+        """``python -P -m qpan [--config PATH] crawl --quiet [--source NAME]...`` with this interpreter
+        (``-P``: the working directory is not put on ``sys.path``, so a folder named like one of
+        qpan's packages there cannot shadow the installed qpan)."""
+        command = [sys.executable, "-P", "-m", "qpan"]
         if self.config_path:
             command += ["--config", self.config_path]
         command += ["crawl", "--quiet"]

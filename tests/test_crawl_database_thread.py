@@ -82,11 +82,17 @@ def test_downloads_go_on_while_another_connection_holds_the_write_lock(
 
     lock = sqlite3.connect(database_path, isolation_level=None)
     lock.execute("BEGIN IMMEDIATE")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("QPAN_")}, "QPAN_CONFIG": str(config)}
+    # Scrapy finds the project by SCRAPY_SETTINGS_MODULE (as scrapy.cfg would name it), run outside the
+    # checkout so that its qpan/ folder cannot shadow an installed qpan.
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("QPAN_")},
+        "QPAN_CONFIG": str(config),
+        "SCRAPY_SETTINGS_MODULE": "qpan.crawler.settings",
+    }
     crawl = subprocess.Popen(
         [sys.executable, "-m", "scrapy", "crawl", "news",
          "-s", "QPAN_STORE_BATCH_SIZE=1", "-s", f"QPAN_RUN_ID={run_id}", "-s", "LOG_LEVEL=ERROR"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         all_fetched = wait_until(

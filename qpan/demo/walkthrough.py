@@ -81,7 +81,7 @@ def _article_fetches(web: LocalWeb, paths: dict[str, set[str]]) -> int:
 
 def _crawl(config_path: Path, console: Console) -> int:
     """One real ``qpan crawl`` run in a child process, as the scheduler would start it."""
-    command = [sys.executable, "-m", "qpan", "--config", str(config_path), "crawl", "--quiet"]
+    command = [sys.executable, "-P", "-m", "qpan", "--config", str(config_path), "crawl", "--quiet"]
     env = {**os.environ, "QPAN_CONFIG": str(config_path)}
     env.pop("QPAN_DATABASE_URL", None)
     console.print(f"$ qpan --config {config_path} crawl", style="dim")
