@@ -17,9 +17,9 @@ NEWSPIDER_MODULE = "qpan.crawler.spiders"
 
 ADDONS = {"qpan.crawler.addon.QpanAddon": 0}
 
+# clean -> relevance -> fingerprint run as one job in the page workers (qpan/workers.py)
 ITEM_PIPELINES = {
-    "qpan.pipelines.stages.clean.CleanStage": 100,
-    "qpan.pipelines.stages.relevance.RelevanceStage": 200,
+    "qpan.pipelines.stages.prepare.PrepareStage": 100,
     "qpan.pipelines.stages.dedup.DedupStage": 300,
     "qpan.pipelines.stages.store.StoreStage": 400,
 }

@@ -7,7 +7,6 @@ exactly like a crawled article and crawled republications find it as their origi
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -16,24 +15,11 @@ from qpan.config import Config
 from qpan.pipelines.relevance import ThemeProfile
 from qpan.pipelines.stages.clean import CleanStage
 from qpan.pipelines.stages.relevance import RelevanceStage
+from qpan.stats import MemoryStats
 
 if TYPE_CHECKING:
     from qpan.storage.batch import ArticleBatch
     from qpan.storage.db import Database
-
-
-class MemoryStats:
-    """Scrapy's stats-collector calls the stages make, kept in memory when there is no crawler."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self.values: dict[str, Any] = {}
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self.counts[key] += count
-
-    def set_value(self, key: str, value: Any) -> None:
-        self.values[key] = value
 
 
 class Chain:
@@ -56,12 +42,16 @@ class Chain:
             # Imported here: dedup and the store pull in numpy and SQLAlchemy, which
             # `qpan extract` (clean and relevance only) does not need.
             from qpan.pipelines.stages.dedup import DedupStage
+            from qpan.pipelines.stages.fingerprint import FingerprintStage
             from qpan.pipelines.stages.store import StoreStage
             from qpan.storage.batch import ArticleBatch
 
             self.batch = ArticleBatch(database, run_id=run_id, stats=self.stats)
             dedup, store = DedupStage(database, self.batch, self.stats), StoreStage(self.batch)
-            self.steps += [("dedup", dedup.process), ("store", store.process)]
+            fingerprint = FingerprintStage()
+            self.steps += [
+                ("fingerprint", fingerprint.process_item), ("dedup", dedup.process), ("store", store.process)
+            ]
 
     def process(self, item: Any) -> Any:
         for _, step in self.steps:

@@ -213,28 +213,35 @@ def band_keys(sig: np.ndarray) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What dedup stores about a text: exact hash, signature, shingle count, band keys; and the
-    shingles themselves, kept in memory only, for the exact containment check."""
+    """What dedup stores about a text: exact hash, signature, shingle count, band keys. The
+    shingles themselves are not kept: the exact containment check, which is rare, re-shingles."""
 
     content_hash: str
     signature: np.ndarray | None  # None for a text without words
     shingle_count: int
     band_keys: list[tuple[int, int]]
-    shingles: np.ndarray
 
     def to_bytes(self) -> bytes | None:
         if self.signature is None:
             return None
         return _HEADER.pack(SIGNATURE_VERSION, self.shingle_count) + self.signature.astype("<u4").tobytes()
 
+    @classmethod
+    def from_stored(cls, content_hash: str, minhash: bytes | None, keys: list[tuple[int, int]]) -> Fingerprint:
+        """The fingerprint an item carries (``content_hash``, ``minhash``, ``band_keys``)."""
+        decoded = decode_signature(minhash)
+        if decoded is None:
+            return cls(content_hash, None, 0, [])
+        return cls(content_hash, decoded[0], decoded[1], list(keys))
+
 
 def fingerprint(text: str) -> Fingerprint:
     key = _key(text)
     hashes = shingle_hashes(key.split())
     if not len(hashes):
-        return Fingerprint(_digest(key), None, 0, [], hashes)
+        return Fingerprint(_digest(key), None, 0, [])
     sig = signature(hashes)
-    return Fingerprint(_digest(key), sig, len(hashes), band_keys(sig), hashes)
+    return Fingerprint(_digest(key), sig, len(hashes), band_keys(sig))
 
 
 def is_current(data: bytes | None) -> bool:

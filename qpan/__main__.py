@@ -1,3 +1,4 @@
 from qpan.cli import main
 
-main()
+if __name__ == "__main__":  # not when a page worker (qpan/workers.py) imports it
+    main()

@@ -31,3 +31,5 @@ QPAN_STORE_BATCH_SIZE = 100
 QPAN_STORE_MAX_WAIT = 10.0
 #: Longer article texts are cut here and flagged ``truncated`` (also ``[crawl] max_text_chars``).
 QPAN_MAX_TEXT_CHARS = 200_000
+#: Processes that do the per-page work (``qpan/workers.py``); None: one per core beyond the first.
+QPAN_PAGE_WORKERS = None

@@ -6,6 +6,7 @@ reads them back by the same key, so the key is built in one place only.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Protocol
 
 # The figures a run shows per source and in total (`qpan runs`, the web view's runs page).
@@ -18,6 +19,20 @@ class Stats(Protocol):
     def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
 
     def set_value(self, key: str, value: Any) -> None: ...
+
+
+class MemoryStats:
+    """Scrapy's stats-collector calls the stages make, kept in memory when there is no crawler."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.values: dict[str, Any] = {}
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.counts[key] += count
+
+    def set_value(self, key: str, value: Any) -> None:
+        self.values[key] = value
 
 
 class PointedFigures(Protocol):

@@ -44,8 +44,7 @@ def test_the_addon_turns_the_config_into_scrapy_settings_and_run_choices_win() -
     assert settings["QPAN_SINCE_DAYS"] == 3, "the run's --since beats the config's since_days"
     assert settings["QPAN_TOPIC"]["threshold"] == 0.5
     assert list(settings["ITEM_PIPELINES"]) == [
-        "qpan.pipelines.stages.clean.CleanStage",
-        "qpan.pipelines.stages.relevance.RelevanceStage",
+        "qpan.pipelines.stages.prepare.PrepareStage",
         "qpan.pipelines.stages.dedup.DedupStage",
         "qpan.pipelines.stages.store.StoreStage",
     ]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from qpan.items import ArticleItem
-from qpan.pipelines.chain import MemoryStats
 from qpan.pipelines.stages.dedup import DedupStage
 from qpan.pipelines.stages.store import StoreStage
+from qpan.stats import MemoryStats
 from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
 from support.articles import (

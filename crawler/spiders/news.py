@@ -41,6 +41,7 @@ from qpan.stats import record_error, stat_key
 from qpan.storage.crawler import crawler_database
 from qpan.storage.migrate import current_revision
 from qpan.storage.models import SourceHealth
+from qpan.workers import crawler_page_workers
 
 DISCOVERY_TTL = timedelta(days=7)  # a discovery result is reused this long before looking again
 _PROBE_SITEMAP = "/sitemap.xml"
@@ -99,6 +100,7 @@ class NewsSpider(scrapy.Spider):
         self.max_sitemap_urls = settings.getint("QPAN_MAX_SITEMAP_URLS", defaults.QPAN_MAX_SITEMAP_URLS)
         self.max_size = settings.getint("DOWNLOAD_MAXSIZE")
         self.database = crawler_database(crawler)
+        self.page_workers = crawler_page_workers(crawler)
 
     # -- start ---------------------------------------------------------------------------
 
@@ -396,7 +398,8 @@ class NewsSpider(scrapy.Spider):
                 response.urljoin(_PROBE_SITEMAP), source, depth=0, discovered=True, probe=True
             )
 
-    def parse_article(self, response: Response) -> Iterator[Any]:
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
+        """Extraction runs in a page worker (``qpan/workers.py``), off the reactor's core."""
         source = self._source(response)
         content_type = response.headers.get("Content-Type") or b"text/html"
         if not content_type.lower().startswith(_HTML_TYPES):
@@ -404,8 +407,8 @@ class NewsSpider(scrapy.Spider):
             return
         encoding = http_content_type_encoding(content_type.decode("latin-1"))
         try:
-            item = extract_article(
-                response.body, response.url, source=source.name, declared_encoding=encoding,
+            item = await self.page_workers.run(
+                extract_article, response.body, response.url, source=source.name, declared_encoding=encoding,
                 selectors=source.selectors,
             )
         except Exception as exc:  # one broken page must not end a source's crawl

@@ -38,7 +38,6 @@ from qpan.pipelines.dedup import (
     Relation,
     compare_many,
     decode_signatures,
-    fingerprint,
     is_excerpt,
     shingles,
 )
@@ -60,10 +59,10 @@ class Verdict:
 
 
 def judge(
-    connection: Connection, canonical_url: str, fp: Fingerprint, published: datetime | None = None
+    connection: Connection, canonical_url: str, fp: Fingerprint, text: str, published: datetime | None = None
 ) -> Verdict:
-    """Compare one fingerprint with the stored articles (see the module docstring); a relevant
-    article passes its ``published`` date so same-day reports of a meeting are compared too."""
+    """Compare one fingerprint (of ``text``) with the stored articles (see the module docstring);
+    a relevant article passes its ``published`` date so same-day reports of a meeting are compared too."""
     window = None
     if fp.signature is not None and published is not None:
         window = (published - STORY_WINDOW, published + STORY_WINDOW)
@@ -79,7 +78,7 @@ def judge(
     pairs = list(zip(found.candidates, similar, strict=True))
     originals = [candidate for candidate, similarity in pairs if similarity.relation is Relation.DUPLICATE]
     suspects = [candidate for candidate, similarity in pairs if similarity.check_containment]
-    originals += _excerpts(connection, fp, suspects)
+    originals += _excerpts(connection, text, suspects)
     if originals:
         first = min(originals, key=lambda candidate: candidate.original_id)
         return Verdict(first.original_id, first.cluster, repeated=True)
@@ -89,17 +88,18 @@ def judge(
     return Verdict(None, None, repeated=False)
 
 
-def _excerpts(connection: Connection, fp: Fingerprint, suspects: list[Candidate]) -> list[Candidate]:
+def _excerpts(connection: Connection, text: str, suspects: list[Candidate]) -> list[Candidate]:
     """The suspects that contain the text or are contained in it, measured exactly on their stored
     text (one query for all; suspects are rare, so re-shingling is cheaper than storing shingles)."""
     if not suspects:
         return []
     texts = stored_texts(connection, [candidate.id for candidate in suspects])
-    return [candidate for candidate in suspects if is_excerpt(fp.shingles, shingles(texts[candidate.id]))]
+    mine = shingles(text)
+    return [candidate for candidate in suspects if is_excerpt(mine, shingles(texts[candidate.id]))]
 
 
 class DedupStage:
-    """Sets ``content_hash``, ``minhash``, ``band_keys``, ``duplicate_of`` and ``cluster``;
+    """Sets ``duplicate_of`` and ``cluster`` from the fingerprint the fingerprint stage set;
     counts ``qpan/source/<name>/duplicates`` for articles already known."""
 
     def __init__(
@@ -125,15 +125,12 @@ class DedupStage:
 
     def process(self, item: Any) -> Any:
         """The stage itself, synchronous (the seed loader's chain runs it inline)."""
-        fp = fingerprint(item.get("text") or "")
-        item["content_hash"] = fp.content_hash
-        item["minhash"] = fp.to_bytes()
-        item["band_keys"] = fp.band_keys
+        fp = Fingerprint.from_stored(item["content_hash"], item["minhash"], item["band_keys"])
         if self.batch is not None and self.batch.holds_match_for(item):
             self.batch.flush()
         with self.database.engine.connect() as connection:
             published = item.get("published") if item.get("relevant") else None
-            verdict = judge(connection, item["canonical_url"], fp, published)
+            verdict = judge(connection, item["canonical_url"], fp, item.get("text") or "", published)
         item["duplicate_of"] = verdict.duplicate_of
         item["cluster"] = verdict.cluster
         if verdict.repeated and self.stats is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 
 from qpan.items import ArticleItem
 from qpan.pipelines import dedup
+from qpan.pipelines.stages.fingerprint import FingerprintStage
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import Article, DedupBand
@@ -35,7 +36,7 @@ def sqlite_database(tmp_path: Path) -> Database:
 
 
 def article_item(text: str, url: str, **fields: Any) -> ArticleItem:
-    """An item as it leaves the relevance stage."""
+    """An item as it reaches the dedup stage: scored by relevance, fingerprinted."""
     item = ArticleItem(
         url=url,
         canonical_url=url,
@@ -49,7 +50,7 @@ def article_item(text: str, url: str, **fields: Any) -> ArticleItem:
     )
     for name, value in fields.items():
         item[name] = value
-    return item
+    return FingerprintStage().process_item(item)
 
 
 def paragraphs(text: str) -> list[str]:

@@ -1,0 +1,234 @@
+"""The crawl's page workers: the per-page CPU work (extraction; cleaning, relevance and the
+fingerprint) runs in worker processes, on the cores the reactor does not use.
+
+A crawl is CPU-bound in one process: Scrapy's machinery, the qpan stages and the database
+thread all share one GIL, so the second core of a 2-core machine sat idle while the crawl ran
+at a fifth of a bare spider's speed. The per-page work is a pure function of the page's bytes
+and the crawl's settings, so it can run anywhere (``benchmarks/crawl.py`` has the figures).
+
+* ``QPAN_PAGE_WORKERS`` processes (default: one per core beyond the first, so none on a
+  single core, where the work runs inline as before). Each is ``python -m qpan.workers``,
+  started when the crawl opens; it imports what it needs while the first sitemaps download.
+* A job is a module-level function and its arguments, pickled in one frame over the worker's
+  stdin; the result (or the exception) comes back over its stdout. The frames are read and
+  written by the reactor's own event loop: ``concurrent.futures.ProcessPoolExecutor`` spends
+  two threads per pool on this, and in a process whose GIL is the bottleneck those threads
+  cost more than the pickling (measured: a fifth of the crawl process's CPU). A fresh
+  interpreter, not a fork: the crawl process has threads, and a script that starts a crawl
+  is never re-imported in the worker, as multiprocessing does with ``__main__``.
+* The workers ignore SIGINT: Ctrl-C reaches the whole process group, and the crawl process
+  shuts down gracefully, awaiting the pages still in the workers, before it ends them.
+* A worker that dies (killed, out of memory) is logged once; its jobs and every later one run
+  inline, in the crawl process, so no page is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import itertools
+import logging
+import os
+import pickle
+import signal
+import struct
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
+
+from qpan import defaults
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: What every page worker imports at start: extraction, cleaning, relevance and the fingerprint.
+WORKER_MODULES = ("qpan.crawler.extraction", "qpan.pipelines.stages.prepare")
+_FRAME = struct.Struct("<I")  # payload length
+_ARGV_MARKER = "qpan-page-worker"
+
+
+def default_processes() -> int:
+    """One worker per core beyond the first (the reactor's); none on a single core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(0, cores - 1)
+
+
+class WorkerDied(Exception):
+    """The worker process ended with jobs outstanding."""
+
+
+class _Worker:
+    """One worker process and its outstanding jobs, served by the event loop."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.pending: dict[int, asyncio.Future[Any]] = {}
+        self.reader = asyncio.ensure_future(self._read())
+
+    def send(self, job: int, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        payload = pickle.dumps((job, function, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        self.process.stdin.write(_FRAME.pack(len(payload)) + payload)
+
+    async def drain(self) -> None:
+        assert self.process.stdin is not None
+        await self.process.stdin.drain()
+
+    async def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            while True:
+                (size,) = _FRAME.unpack(await stdout.readexactly(_FRAME.size))
+                job, ok, value = pickle.loads(await stdout.readexactly(size))
+                future = self.pending.pop(job)
+                if not future.done():
+                    future.set_result(value) if ok else future.set_exception(value)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        died = WorkerDied(f"page worker {self.process.pid} ended")
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(died)
+        self.pending.clear()
+
+    async def close(self) -> None:
+        """Tell the worker to end (EOF on its stdin) once it has answered every job."""
+        if self.process.stdin is not None and not self.process.stdin.is_closing():
+            self.process.stdin.close()
+        await self.reader
+        await self.process.wait()
+
+
+class PageWorkers:
+    """Runs pure functions in worker processes; inline when there are none or they died."""
+
+    def __init__(self, processes: int, log_level: str = "WARNING", log_file: str | None = None) -> None:
+        self.processes = processes
+        self.log_level = log_level
+        self.log_file = log_file
+        self._workers: list[_Worker] = []
+        self._starting: asyncio.Task[None] | None = None
+        self._jobs = itertools.count()
+        self._dead = False
+
+    async def start(self) -> None:
+        """Start the workers (their imports overlap the crawl's first downloads)."""
+        if self._starting is None and self.processes > 0:
+            self._starting = asyncio.ensure_future(self._spawn())
+        if self._starting is not None:
+            await self._starting
+
+    async def _spawn(self) -> None:
+        command = [sys.executable, "-P", "-m", "qpan.workers", _ARGV_MARKER, self.log_level, self.log_file or ""]
+        try:
+            for _ in range(self.processes):
+                process = await asyncio.create_subprocess_exec(
+                    *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+                )
+                self._workers.append(_Worker(process))
+        except OSError as exc:
+            self._give_up(f"page workers could not start ({exc})")
+
+    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``function(*args, **kwargs)`` in the least busy worker, or inline; its exceptions reach the caller."""
+        await self.start()
+        live = [worker for worker in self._workers if not worker.reader.done()]
+        if live:
+            worker = min(live, key=lambda candidate: len(candidate.pending))
+            job = next(self._jobs)
+            future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            worker.pending[job] = future
+            try:
+                worker.send(job, function, args, kwargs)
+                await worker.drain()
+                return await future
+            except (WorkerDied, ConnectionError) as exc:
+                worker.pending.pop(job, None)
+                self._give_up(f"a page worker process died ({exc})")
+        elif self._workers:
+            self._give_up("the page worker processes died")
+        return function(*args, **kwargs)
+
+    def _give_up(self, why: str) -> None:
+        if not self._dead:
+            self._dead = True
+            logger.warning("%s; the crawl does the per-page work itself from now on", why)
+
+    async def shutdown(self) -> None:
+        """End the workers once the jobs given to them are answered."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            await worker.close()
+
+
+_ATTRIBUTE = "_qpan_page_workers"
+
+
+def crawler_page_workers(crawler: Crawler) -> PageWorkers:
+    """The one set of page workers of a crawler (created by whichever component asks first),
+    started when the engine starts and ended when it has stopped, after every item."""
+    from scrapy import signals  # not at the top: qpan's core does not import Scrapy for everyone
+
+    workers: PageWorkers | None = getattr(crawler, _ATTRIBUTE, None)
+    if workers is None:
+        settings = crawler.settings
+        processes = settings.get("QPAN_PAGE_WORKERS", defaults.QPAN_PAGE_WORKERS)
+        count = default_processes() if processes is None else int(processes)
+        workers = PageWorkers(count, log_level=settings.get("LOG_LEVEL", "WARNING"), log_file=settings.get("LOG_FILE"))
+        crawler.signals.connect(workers.start, signal=signals.engine_started)
+        crawler.signals.connect(workers.shutdown, signal=signals.engine_stopped)
+        setattr(crawler, _ATTRIBUTE, workers)
+    return workers
+
+
+def _read_frame(stream: BinaryIO) -> bytes | None:
+    header = stream.read(_FRAME.size)
+    if len(header) < _FRAME.size:
+        return None
+    return stream.read(_FRAME.unpack(header)[0])
+
+
+def _portable(exc: Exception) -> Exception:
+    """The exception itself if it survives pickling both ways, else its text in a RuntimeError
+    (an exception class whose ``__init__`` takes other arguments than it stores does not)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def serve(requests: BinaryIO, replies: BinaryIO) -> None:
+    """The worker's loop: one job at a time until the crawl process closes its stdin."""
+    while (frame := _read_frame(requests)) is not None:
+        job, function, args, kwargs = pickle.loads(frame)
+        try:
+            payload = pickle.dumps((job, True, function(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # raised in the crawl process as if the job had run there
+            payload = pickle.dumps((job, False, _portable(exc)), protocol=pickle.HIGHEST_PROTOCOL)
+        replies.write(_FRAME.pack(len(payload)) + payload)
+        replies.flush()
+
+
+def main(argv: list[str]) -> None:
+    """``python -m qpan.workers qpan-page-worker LEVEL [LOGFILE]``: started by ``PageWorkers``."""
+    if argv[:1] != [_ARGV_MARKER]:
+        raise SystemExit("qpan.workers is started by a crawl, not by hand")
+    level, log_file = argv[1], argv[2] or None
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=level, filename=log_file, format="%(levelname)s %(name)s: %(message)s")
+    for name in WORKER_MODULES:
+        importlib.import_module(name)
+    # the job frames own stdout: anything a job prints goes to stderr instead
+    replies, sys.stdout = sys.stdout.buffer, sys.stderr
+    serve(sys.stdin.buffer, replies)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
