@@ -165,12 +165,14 @@ def shingles(text: str) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's affine32 permutations (a, b) for ``NUM_PERM`` and ``MINHASH_SEED``, as columns;
-    drawn once per process, every signature reuses them. datasketch is imported here, not
-    at the top: it pulls in scipy (about 2 s of imports), and only a signature needs it."""
-    from datasketch import MinHash
-
-    a, b = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32").permutations
+    """The affine32 permutations (a, b) of datasketch's ``MinHash(num_perm=NUM_PERM,
+    seed=MINHASH_SEED, scheme="affine32")``, as columns; drawn once per process, every signature
+    reuses them. Drawn here with numpy's ``RandomState`` as datasketch draws them (an odd ``a``
+    below 2^32, then ``b``), not taken from datasketch: importing it pulls in scipy, about 1 s
+    of CPU at the start of every page worker. ``tests/test_dedup_signature.py`` holds the two equal."""
+    generator = np.random.RandomState(MINHASH_SEED)
+    a = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
     return a[:, np.newaxis], b[:, np.newaxis]
 
 

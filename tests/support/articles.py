@@ -102,7 +102,7 @@ def found_as_duplicate(original: str, copy: str) -> bool:
     similarity = dedup.compare(first.signature, first.shingle_count, second.signature, second.shingle_count)
     if similarity.relation is dedup.Relation.DUPLICATE:
         return True
-    return similarity.check_containment and dedup.is_excerpt(first.shingles, second.shingles)
+    return similarity.check_containment and dedup.is_excerpt(dedup.shingles(original), dedup.shingles(copy))
 
 
 def count_rows(database: Database) -> dict[str, int]:
