@@ -34,7 +34,8 @@ import signal
 import struct
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, BinaryIO, ParamSpec, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from qpan import defaults
 
@@ -43,11 +44,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-T = TypeVar("T")
-
 #: What every page worker imports at start: extraction, cleaning, relevance and the fingerprint.
-WORKER_MODULES = ("qpan.crawler.extraction", "qpan.pipelines.stages.prepare")
+WORKER_MODULES = (
+    "qpan.crawler.extraction",
+    "qpan.pipelines.stages.prepare",
+    "qpan.pipelines.stages.clean",
+    "qpan.pipelines.stages.relevance",
+    "qpan.pipelines.stages.fingerprint",
+)
 _FRAME = struct.Struct("<I")  # payload length
 _ARGV_MARKER = "qpan-page-worker"
 
@@ -70,7 +74,7 @@ class _Worker:
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.reader = asyncio.ensure_future(self._read())
 
-    def send(self, job: int, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def send(self, job: int, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         assert self.process.stdin is not None
         payload = pickle.dumps((job, function, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         self.process.stdin.write(_FRAME.pack(len(payload)) + payload)
@@ -135,14 +139,16 @@ class PageWorkers:
         except OSError as exc:
             self._give_up(f"page workers could not start ({exc})")
 
-    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``function(*args, **kwargs)`` in the least busy worker, or inline; its exceptions reach the caller."""
+    async def run(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        """``function(*args, **kwargs)`` in the least busy worker, or inline; its exceptions reach
+        the caller. ``function`` is named by its import path ("package.module.name"), so the
+        crawl process never imports what only the workers run (extraction, cleaning: 0.3 s)."""
         await self.start()
         live = [worker for worker in self._workers if not worker.reader.done()]
         if live:
             worker = min(live, key=lambda candidate: len(candidate.pending))
             job = next(self._jobs)
-            future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             worker.pending[job] = future
             try:
                 worker.send(job, function, args, kwargs)
@@ -153,7 +159,7 @@ class PageWorkers:
                 self._give_up(f"a page worker process died ({exc})")
         elif self._workers:
             self._give_up("the page worker processes died")
-        return function(*args, **kwargs)
+        return job_function(function)(*args, **kwargs)
 
     def _give_up(self, why: str) -> None:
         if not self._dead:
@@ -187,6 +193,14 @@ def crawler_page_workers(crawler: Crawler) -> PageWorkers:
     return workers
 
 
+@cache
+def job_function(path: str) -> Callable[..., Any]:
+    """The function an import path names."""
+    module, _, name = path.rpartition(".")
+    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return function
+
+
 def _read_frame(stream: BinaryIO) -> bytes | None:
     header = stream.read(_FRAME.size)
     if len(header) < _FRAME.size:
@@ -209,7 +223,8 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
     while (frame := _read_frame(requests)) is not None:
         job, function, args, kwargs = pickle.loads(frame)
         try:
-            payload = pickle.dumps((job, True, function(*args, **kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+            result = job_function(function)(*args, **kwargs)
+            payload = pickle.dumps((job, True, result), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # raised in the crawl process as if the job had run there
             payload = pickle.dumps((job, False, _portable(exc)), protocol=pickle.HIGHEST_PROTOCOL)
         replies.write(_FRAME.pack(len(payload)) + payload)

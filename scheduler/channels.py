@@ -19,8 +19,6 @@ import logging
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
-import apprise
-
 from qpan.config import Config
 
 log = logging.getLogger(__name__)
@@ -59,6 +57,8 @@ def channel_id(url: str) -> str:
 
 def make_channel(url: str) -> Channel:
     """Describe one URL; an URL Apprise cannot parse yields an invalid channel (it fails on send)."""
+    import apprise  # here, not at the top: with aiohttp it costs every crawl ~0.2 s, and most have no channel
+
     url = url.strip()
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
@@ -121,6 +121,8 @@ def send(channel: Channel, title: str, body: str, *, timeout: float, key: str | 
     """Send one message through Apprise; the error text is what Apprise logged, never the URL."""
     if not channel.valid:
         return SendOutcome(False, "not a valid Apprise URL")
+    import apprise  # see make_channel
+
     notifier = apprise.Apprise()
     if not notifier.add(delivery_url(channel, timeout, key)):
         return SendOutcome(False, "not a valid Apprise URL")

@@ -1,8 +1,9 @@
 """A crawl stopped with SIGTERM or SIGINT still writes the articles waiting in the store batch.
 
 A real Scrapy process (CrawlerProcess, as ``qpan crawl`` runs it) with the prepare stage (in a
-page worker process), the dedup and store stages and a batch too large to fill: every article it reports as scraped must be in the
-database after the signal, because Scrapy's graceful shutdown ends in ``close_spider``.
+page worker process), the dedup and store stages and a batch too large to fill: every article it
+reports as scraped must be in the database after the signal, because Scrapy's graceful shutdown
+ends in ``close_spider``.
 """
 
 from __future__ import annotations

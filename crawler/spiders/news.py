@@ -29,7 +29,6 @@ from w3lib.encoding import http_content_type_encoding
 from qpan import defaults
 from qpan.config import SourceConfig
 from qpan.crawler import meta
-from qpan.crawler.extraction import extract_article
 from qpan.crawler.harvest.dates import cutoff, is_recent
 from qpan.crawler.harvest.feeds import Entry, declares_entities, feed_entries, looks_like_feed
 from qpan.crawler.harvest.links import article_links, feed_links, is_article_url, next_page, search_url, unwrap_link
@@ -50,6 +49,7 @@ _HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain")
 # Sitemap entries read between two turns of the reactor (about 5 ms of parsing): downloads go on
 # and a SIGTERM is heard while a large sitemap is still being read.
 SITEMAP_CHUNK = 250
+EXTRACT = "qpan.crawler.extraction.extract_article"  # run by a page worker (qpan/workers.py)
 
 
 def needs_discovery(source: SourceConfig) -> bool:
@@ -408,7 +408,7 @@ class NewsSpider(scrapy.Spider):
         encoding = http_content_type_encoding(content_type.decode("latin-1"))
         try:
             item = await self.page_workers.run(
-                extract_article, response.body, response.url, source=source.name, declared_encoding=encoding,
+                EXTRACT, response.body, response.url, source=source.name, declared_encoding=encoding,
                 selectors=source.selectors,
             )
         except Exception as exc:  # one broken page must not end a source's crawl

@@ -18,14 +18,12 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from qpan import defaults
-from qpan.config import TopicConfig
 from qpan.pipelines.drops import Dropped
-from qpan.pipelines.relevance import ThemeProfile
-from qpan.pipelines.stages.clean import CleanStage
-from qpan.pipelines.stages.fingerprint import FingerprintStage
-from qpan.pipelines.stages.relevance import RelevanceStage
 from qpan.stats import MemoryStats, Stats
 from qpan.workers import PageWorkers, crawler_page_workers
+
+#: The job, named for the page worker that imports it (the crawl process needs none of the stages).
+PREPARE = "qpan.pipelines.stages.prepare.prepare"
 
 #: The fields clean, relevance and fingerprint set: all that comes back from a worker.
 PREPARED_FIELDS = (
@@ -45,11 +43,20 @@ class Prepared:
 class PageStages:
     """The three stages of one configuration, with the figures they count kept here."""
 
-    def __init__(self, max_text_chars: int, topic: TopicConfig | None) -> None:
+    def __init__(self, max_text_chars: int, topic: dict[str, Any] | None) -> None:
+        # Imported here, in the worker: BeautifulSoup, the boilerplate rules, the theme profile
+        # and the MinHash arithmetic are no business of the crawl process.
+        from qpan.config import TopicConfig
+        from qpan.pipelines.relevance import ThemeProfile
+        from qpan.pipelines.stages.clean import CleanStage
+        from qpan.pipelines.stages.fingerprint import FingerprintStage
+        from qpan.pipelines.stages.relevance import RelevanceStage
+
+        profile = ThemeProfile.load(TopicConfig.model_validate(topic) if topic else None)
         self.stats = MemoryStats()
         self.steps = (
             CleanStage(max_text_chars=max_text_chars, stats=self.stats),
-            RelevanceStage(ThemeProfile.load(topic), self.stats),
+            RelevanceStage(profile, self.stats),
             FingerprintStage(),
         )
 
@@ -71,8 +78,7 @@ class PageStages:
 def _stages(max_text_chars: int, topic_json: str) -> PageStages:
     """Built once per worker and configuration: loading the theme profile and the boilerplate
     rules costs far more than a page."""
-    topic = json.loads(topic_json)
-    return PageStages(max_text_chars, TopicConfig.model_validate(topic) if topic else None)
+    return PageStages(max_text_chars, json.loads(topic_json) or None)
 
 
 def prepare(item: dict[str, Any], max_text_chars: int, topic_json: str) -> Prepared:
@@ -100,7 +106,7 @@ class PrepareStage:
         )
 
     async def process_item(self, item: Any, spider: object = None) -> Any:
-        result = await self.workers.run(prepare, dict(item), self.max_text_chars, self.topic_json)
+        result = await self.workers.run(PREPARE, dict(item), self.max_text_chars, self.topic_json)
         for key, count in result.counts.items():
             self.stats.inc_value(key, count)
         if result.dropped is not None:
