@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from qpan import defaults
 from qpan.pipelines.dedup import compare, decode_signature
 from qpan.stats import Stats, record_not_stored, stat_key
-from qpan.storage.articles import store_article
+from qpan.storage.articles import store_articles
 from qpan.storage.crawler import crawler_database
 from qpan.storage.db import Database, describe_database_error
 from qpan.storage.worker import ReactorStats
@@ -145,11 +145,11 @@ class ArticleBatch:
 
     def _transaction(self, items: list[Any]) -> list[StoredArticle]:
         with self.database.session() as session:
-            stored = []
-            for item in items:
-                article_id, inserted = store_article(session, item, self.run_id)
-                stored.append(StoredArticle(item, article_id, inserted))
-            return stored
+            written = store_articles(session, items, self.run_id)
+        return [
+            StoredArticle(item, article_id, inserted)
+            for item, (article_id, inserted) in zip(items, written, strict=True)
+        ]
 
     def _failed(self, item: Any, exc: SQLAlchemyError) -> None:
         """An article that could not be stored (a full disk, a broken row) fails the run."""
