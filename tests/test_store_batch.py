@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import event, select, text
 
 from qpan.items import ArticleItem
+from qpan.pipelines.chain import MemoryStats
 from qpan.pipelines.stages.dedup import DedupStage
 from qpan.storage.articles import store_article, store_articles
+from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
 from qpan.storage.models import Article, DedupBand
 from support.articles import (
@@ -25,6 +27,7 @@ from support.articles import (
     MEETING_SEED,
     article_item,
     by_url,
+    count_rows,
     migrated,
     republications,
     seed_texts,
@@ -153,3 +156,21 @@ def test_a_batch_takes_the_same_few_statements_at_any_size(databases: tuple[Data
             store_articles(session, entries)
         counts.append(len(statements) - looked_up)
     assert counts[0] <= 8 and counts[1] <= 8, statements
+
+
+def test_a_bad_article_in_a_batch_costs_only_itself(databases: tuple[Database, Database]) -> None:
+    """The batch fails as a whole (here on a band row's primary key), and is then written one
+    article per transaction: the others are stored, the bad one counted as not stored."""
+    database, _ = databases
+    stats = MemoryStats()
+    batch = ArticleBatch(database, stats=stats)
+    items = judged(database, news(3))
+    items[1]["band_keys"] = [(0, 1), (0, 1)]
+    for entry in items:
+        batch.queue(entry)
+    stored = batch.flush()
+    assert [entry.item["canonical_url"] for entry in stored] == [items[0]["canonical_url"], items[2]["canonical_url"]]
+    assert count_rows(database) == {"articles": 2, "bands": 64, "search": 2}
+    assert (batch.not_stored, stats.counts["qpan/source/tin/dropped/not_stored"]) == (1, 1)
+    error = stats.values["qpan/first_store_error"]  # the driver's words: IntegrityError, UniqueViolation
+    assert "unique" in error.lower() and "dedup_bands" in error
