@@ -23,6 +23,7 @@ republications (8%) and other reports of a recent story (3%) mixed in, 1,000 pub
    many more; the store keeps at most one batch in memory, so it should not grow.
 
     python benchmarks/pipeline.py [--articles 2000] [--sizes 10000,100000] [--only pipeline|lookup|memory]
+    python benchmarks/pipeline.py --only pipeline --url postgresql+psycopg://postgres@127.0.0.1/empty
 
 1,000,000 stored articles (``--sizes 10000,100000,1000000``) was not run: here, with the two
 cores shared with other work, building 90,000 articles took 197-402 s, so a million would take
@@ -67,7 +68,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import corpus
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 
 from qpan.config import Config
 from qpan.items import ArticleItem
@@ -76,6 +77,7 @@ from qpan.pipelines.dedup import Fingerprint, compare_many, decode_signatures, f
 from qpan.pipelines.seeding import load_seeds
 from qpan.pipelines.stages.dedup import STORY_WINDOW, Verdict, judge
 from qpan.storage.articles import lookup
+from qpan.storage.batch import ArticleBatch, StoredArticle
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 
@@ -100,11 +102,40 @@ def page_item(article: corpus.Article) -> ArticleItem:
                        published=article.published, fetched_at=datetime.now(UTC))
 
 
-def fresh_database(directory: Path) -> Database:
-    database = Database(f"sqlite:///{directory / 'bench.db'}")
+def fresh_database(directory: Path, url: str | None = None) -> Database:
+    database = Database(url or f"sqlite:///{directory / 'bench.db'}")
     upgrade(database)
     load_seeds(database, Config())
     return database
+
+
+class WriteFigures:
+    """What the article batch's writes cost: transactions, the statements of the whole chain and
+    of the writes, and the CPU of the writes (thread time, so other processes do not count).
+    Counted from the chain's batch and the engine's events; early flushes (the dedup stage's,
+    when an article may match one still waiting) count with the writes."""
+
+    def __init__(self, database: Database, batch: ArticleBatch) -> None:
+        self.transactions = self.statements = self.write_statements = 0
+        self.cpu = 0.0
+        self._writing = False
+        self._flush = batch.flush
+        batch.flush = self.flush  # type: ignore[method-assign]
+        self.batch = batch
+        event.listen(database.engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, *_args: object) -> None:
+        self.statements += 1
+        self.write_statements += self._writing
+
+    def flush(self) -> list[StoredArticle]:
+        self.transactions += len(self.batch) > 0
+        self._writing, began = True, time.thread_time()
+        try:
+            return self._flush()
+        finally:
+            self.cpu += time.thread_time() - began
+            self._writing = False
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -113,8 +144,8 @@ def timed(action: Callable[[], object]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def bench_pipeline(directory: Path, count: int) -> None:
-    database = fresh_database(directory)
+def bench_pipeline(directory: Path, count: int, url: str | None) -> None:
+    database = fresh_database(directory, url)
     articles = list(corpus.stream(1, 0, count + 50, EPOCH, PER_DAY))
     items = [page_item(article) for article in articles]
     stage_times: dict[str, list[float]] = {}
@@ -123,6 +154,8 @@ def bench_pipeline(directory: Path, count: int) -> None:
         for item in items[:50]:  # warm-up: imports, caches, statement cache
             chain.process(item)
         chain.close()
+        assert chain.batch is not None
+        writes = WriteFigures(database, chain.batch)
         began, cpu_began = time.perf_counter(), time.process_time()
         for item in items[50:]:
             total = 0.0
@@ -144,6 +177,9 @@ def bench_pipeline(directory: Path, count: int) -> None:
     print("          by stage (mean / median ms): " + ", ".join(
         f"{name} {statistics.fmean(times):.2f} / {statistics.median(times):.2f}" for name, times in stage_times.items()
     ))
+    print(f"          writes: {writes.transactions} transactions, CPU {writes.cpu * 1000 / count:.2f} ms an article; "
+          f"statements an article {writes.statements / count:.3f}, of them in the writes "
+          f"{writes.write_statements / count:.3f} ({database.dialect})")
     counts = chain.stats.counts
     print(f"          new={counts['qpan/source/bench/new']} duplicates={counts['qpan/source/bench/duplicates']}")
     database.dispose()
@@ -320,10 +356,12 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--sizes", default="10000,100000", help="stored articles, multiples of 10,000")
     parser.add_argument("--only", choices=["pipeline", "lookup", "memory"])
+    parser.add_argument("--url", help="an empty database for the pipeline figure instead of a SQLite file, "
+                        "e.g. postgresql+psycopg://postgres@127.0.0.1/bench")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     for name, run in (
-        ("pipeline", lambda d: bench_pipeline(d, args.articles)),
+        ("pipeline", lambda d: bench_pipeline(d, args.articles, args.url)),
         ("lookup", lambda d: bench_lookup(d, sizes)),
         ("memory", lambda d: bench_memory(d, args.articles * 2)),
     ):
