@@ -64,7 +64,7 @@ def test_failure_midway_leaves_nothing_behind(database: Database, monkeypatch: p
     def broken_index(*_args: object) -> None:
         raise RuntimeError("disk full while indexing")
 
-    monkeypatch.setattr(articles.search, "index_article", broken_index)
+    monkeypatch.setattr(articles.search, "index_articles", broken_index)
     dedup, _ = stages(database)
     item = dedup.process(article_item(TEXTS[0], URL))
     with pytest.raises(RuntimeError), database.session() as session:

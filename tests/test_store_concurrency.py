@@ -3,7 +3,8 @@ two runs closing at the same moment both count in a source's health.
 
 Each process looks the URL up, finds nothing, and only then — once every process has looked —
 inserts: the unique index lets one INSERT through, the others get an IntegrityError, retry
-their transaction and update the row instead. Run against a SQLite file and PostgreSQL.
+their transaction and update the row instead, while still inserting the other article of their
+batch. Run against a SQLite file and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,34 +31,37 @@ PROCESSES = 4
 URL = "https://bao.example.vn/hoi-nghi-giao-ban-123.html"
 
 
-def _writer(url: str, text: str, barrier: Any, results: Any) -> None:
-    """One process: fingerprint and store the article, with every lookup done before any insert."""
-    looked_up = articles.find_by_canonical
-    waited = [False]
+def _writer(url: str, n: int, text: str, barrier: Any, results: Any) -> None:
+    """One process: fingerprint and store the shared article and one of its own in one batch,
+    with every lookup done before any insert."""
+    looked_up = articles.known_ids
+    lookups = [0]
 
-    def lookup_then_wait(session: Any, canonical_url: str) -> Any:
-        found = looked_up(session, canonical_url)
-        if not waited[0]:
-            waited[0] = True
+    def lookup_then_wait(connection: Any, canonical_urls: Any) -> Any:
+        found = looked_up(connection, canonical_urls)
+        lookups[0] += 1
+        if lookups[0] == 1:
             barrier.wait(timeout=30)
         return found
 
-    articles.find_by_canonical = lookup_then_wait  # this process only
+    articles.known_ids = lookup_then_wait  # this process only
     try:
         database = Database(url)
         batch = ArticleBatch(database)
-        DedupStage(database, batch).process(article_item(text, URL, source="bao"))
-        stored = batch.flush()
-        results.put(("ok", [entry.inserted for entry in stored]))
+        stage = DedupStage(database, batch)
+        stage.process(article_item(text, URL, source="bao"))
+        stage.process(article_item(f"Tin riêng của tiến trình số {n}.", f"{URL}?p={n}", source="bao"))
+        stored = batch.flush()  # both in one transaction: the retry inserts one and updates the other
+        results.put(("ok", [(entry.item["canonical_url"] == URL, entry.inserted) for entry in stored], lookups[0]))
     except Exception as exc:  # reported to the test, which fails on it
-        results.put(("error", repr(exc)))
+        results.put(("error", repr(exc), 0))
 
 
-def race(url: str) -> list[tuple[str, Any]]:
+def race(url: str) -> list[tuple[str, Any, int]]:
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(PROCESSES), context.Queue()
     texts = list(seed_texts().values())
-    workers = [context.Process(target=_writer, args=(url, texts[n], barrier, results)) for n in range(PROCESSES)]
+    workers = [context.Process(target=_writer, args=(url, n, texts[n], barrier, results)) for n in range(PROCESSES)]
     for worker in workers:
         worker.start()
     outcomes = [results.get(timeout=60) for _ in workers]
@@ -66,11 +70,15 @@ def race(url: str) -> list[tuple[str, Any]]:
     return outcomes
 
 
-def check_one_row(database: Database, outcomes: list[tuple[str, Any]]) -> None:
-    assert [status for status, _ in outcomes] == ["ok"] * PROCESSES, outcomes
-    inserted = [flag for _, flags in outcomes for flag in flags]
-    assert sorted(inserted) == [False] * (PROCESSES - 1) + [True]
-    assert count_rows(database) == {"articles": 1, "bands": 32, "search": 1}
+def check_one_row(database: Database, outcomes: list[tuple[str, Any, int]]) -> None:
+    assert [status for status, _, _ in outcomes] == ["ok"] * PROCESSES, outcomes
+    stored = [entry for _, entries, _ in outcomes for entry in entries]
+    assert len(stored) == 2 * PROCESSES  # each process wrote its two articles in one batch
+    # the losers retried the batch once, not one article per transaction
+    assert sorted(lookups for _, _, lookups in outcomes) == [1] + [2] * (PROCESSES - 1)
+    assert sorted(inserted for shared, inserted in stored if shared) == [False] * (PROCESSES - 1) + [True]
+    assert all(inserted for shared, inserted in stored if not shared)
+    assert count_rows(database) == {"articles": 1 + PROCESSES, "bands": 32 * (1 + PROCESSES), "search": 1 + PROCESSES}
     assert by_url(database, URL).canonical_url == URL
 
 

@@ -1,9 +1,9 @@
-"""The write side of articles: lookups the dedup stage needs, and storing one article.
+"""The write side of articles: lookups the dedup stage needs, and storing a batch of articles.
 
-``store_article`` writes the row, its full-text entry and its dedup bands in the caller's
-transaction, so they are committed or rolled back together. It is race-safe by the unique
-index on ``canonical_url`` plus a retry of the whole transaction (``ArticleBatch``): when
-another process inserted the same canonical URL first, the INSERT fails with an
+``store_articles`` writes the rows, their full-text entries and their dedup bands in the
+caller's transaction, so they are committed or rolled back together. It is race-safe by the
+unique index on ``canonical_url`` plus a retry of the whole transaction (``ArticleBatch``): when
+another process inserted one of the canonical URLs first, the INSERT fails with an
 IntegrityError, the transaction is rolled back, and the retry finds the row and updates it.
 A SAVEPOINT around the INSERT would be the textbook way, but SQLite's Python driver commits
 the transaction when the outermost SAVEPOINT is released, which would break all-or-nothing;
@@ -12,7 +12,7 @@ retrying the transaction works the same on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -30,6 +30,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     union_all,
     update,
 )
@@ -82,14 +83,6 @@ _REF_COLUMNS = (_ARTICLES.c.id, _ARTICLES.c.duplicate_of_id, _ARTICLES.c.cluster
 # Statements the dedup lookup runs for every article are built once and run on a Core
 # connection: building a select and going through the ORM's session and execution layers cost
 # more than SQLite's answer, and these lookups only read plain columns.
-_BY_CANONICAL = select(*_REF_COLUMNS).where(_ARTICLES.c.canonical_url == bindparam("url"))
-
-
-def find_by_canonical(connection: Connection, canonical_url: str) -> ArticleRef | None:
-    row = connection.execute(_BY_CANONICAL, {"url": canonical_url}).first()
-    return ArticleRef(*row) if row else None
-
-
 _TEXTS = select(_ARTICLES.c.id, _ARTICLES.c.text).where(_ARTICLES.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -224,53 +217,152 @@ def _columns(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-_INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+# Statements of the write path, built once: they run for every batch of a crawl.
+_KNOWN_IDS = select(_ARTICLES.c.canonical_url, _ARTICLES.c.id).where(
+    _ARTICLES.c.canonical_url.in_(bindparam("urls", expanding=True))
+)
+# One multi-row INSERT ... RETURNING for a batch (SQLAlchemy's "insertmanyvalues"). Rows are
+# matched to their ids by canonical URL, since neither backend promises RETURNING's row order.
+# The ids must still follow the items' order, as one INSERT per item gave them: "the earliest"
+# original of a duplicate is the lowest id. SQLite fills a VALUES list in order; PostgreSQL
+# promises it only for SQLAlchemy's ordered form (INSERT ... SELECT ... ORDER BY), which on
+# SQLite would fall back to one INSERT per row.
+_INSERT_ARTICLES = {
+    "sqlite": insert(_ARTICLES).returning(_ARTICLES.c.canonical_url, _ARTICLES.c.id),
+    "postgresql": insert(_ARTICLES).returning(
+        _ARTICLES.c.canonical_url, _ARTICLES.c.id, sort_by_parameter_order=True
+    ),
+}
 _UPDATE_CONTENT = update(_ARTICLES).where(_ARTICLES.c.id == bindparam("article_id"))
 # the first article of a cluster gets its own id as cluster when a second member arrives, so every
 # member of a story, the first included, carries the same ``cluster``
-_FOUND_CLUSTER = (
+_FOUND_CLUSTERS = (
     update(_ARTICLES)
-    .where(_ARTICLES.c.id == bindparam("cluster_id"), _ARTICLES.c.cluster.is_(None))
-    .values(cluster=bindparam("cluster_id"))
+    .where(_ARTICLES.c.id.in_(bindparam("ids", expanding=True)), _ARTICLES.c.cluster.is_(None))
+    .values(cluster=_ARTICLES.c.id)
 )
-_DELETE_BANDS = delete(_BANDS).where(_BANDS.c.article_id == bindparam("article_id"))
+_DELETE_BANDS = delete(_BANDS).where(_BANDS.c.article_id.in_(bindparam("ids", expanding=True)))
 _INSERT_BANDS = insert(_BANDS)
+# On PostgreSQL a batch's band keys go as three arrays in one INSERT ... SELECT FROM unnest:
+# psycopg's executemany sends a statement per row, and its 32 rows an article cost 0.32 ms of
+# CPU, unnest 0.05 ms (benchmarks/pipeline.py's articles). SQLite's executemany loops in C.
+_INSERT_BANDS_UNNEST = text(
+    "INSERT INTO dedup_bands (article_id, band, key) SELECT * FROM"
+    " unnest(CAST(:article_ids AS integer[]), CAST(:bands AS integer[]), CAST(:keys AS bigint[]))"
+)
+# Articles written by one round of statements, at most: keeps the IN lists of URLs and ids far
+# below SQLite's 32,766 parameters a statement whatever QPAN_STORE_BATCH_SIZE says.
+_CHUNK = 500
+
+
+def known_ids(connection: Connection, canonical_urls: Sequence[str]) -> dict[str, int]:
+    """The id of each of ``canonical_urls`` already stored, by URL: one query for a whole batch."""
+    return dict(connection.execute(_KNOWN_IDS, {"urls": list(canonical_urls)}).all())
+
+
+def store_articles(
+    session: Session, items: Sequence[Mapping[str, Any]], run_id: int | None = None
+) -> list[tuple[int, bool]]:
+    """Insert each item, or update the article with its canonical URL; returns (article id,
+    inserted) for each item, in order.
+
+    Writes the rows, their full-text entries and band keys in ``session``'s transaction with a
+    handful of prebuilt Core statements for all the items (the known URLs in one SELECT, the new
+    rows in one INSERT ... RETURNING, one executemany each for updates, band keys and search
+    entries), not five per item: one at a time, they were half of the crawl's database thread.
+    An item whose canonical URL came earlier in ``items`` updates that row, as it would one at a
+    time. An IntegrityError (another process stored one of the URLs meanwhile) is left to the
+    caller, whose retry of the transaction then takes the update path.
+    """
+    stored: list[tuple[int, bool]] = []
+    for chunk in _chunks(items):
+        stored += _store_chunk(session, chunk, run_id)
+    return stored
 
 
 def store_article(session: Session, item: Mapping[str, Any], run_id: int | None = None) -> tuple[int, bool]:
-    """Insert the item, or update the article with its canonical URL; returns (article id, inserted).
+    """One item (see :func:`store_articles`); returns (article id, inserted)."""
+    return store_articles(session, [item], run_id)[0]
 
-    Writes the row, the full-text entry and the band keys in ``session``'s transaction, with
-    prebuilt Core statements that only take parameters (no ORM objects, no statement built per
-    article: this runs for every crawled article).
-    An IntegrityError (another process stored the URL meanwhile) is left to the caller, whose
-    retry of the transaction then takes the update path.
-    """
-    columns = _columns(item)
+
+def _chunks(items: Sequence[Mapping[str, Any]]) -> Iterator[list[Mapping[str, Any]]]:
+    """Runs of ``items`` with distinct canonical URLs, ``_CHUNK`` at most: a URL met again starts
+    a new run, whose lookup then finds the row the first one inserted."""
+    chunk: list[Mapping[str, Any]] = []
+    urls: set[str] = set()
+    for item in items:
+        if item["canonical_url"] in urls or len(chunk) >= _CHUNK:
+            yield chunk
+            chunk, urls = [], set()
+        chunk.append(item)
+        urls.add(item["canonical_url"])
+    if chunk:
+        yield chunk
+
+
+def _store_chunk(session: Session, items: list[Mapping[str, Any]], run_id: int | None) -> list[tuple[int, bool]]:
+    """Items with distinct canonical URLs (see :func:`store_articles`)."""
     connection = session.connection()
-    known = find_by_canonical(connection, item["canonical_url"])
-    if known is None:
-        cluster = item.get("cluster")
-        row = {
+    urls = [item["canonical_url"] for item in items]
+    known = known_ids(connection, urls)
+    columns = [_columns(item) for item in items]
+    ids = dict(known)
+    new = [(item, content) for item, content in zip(items, columns, strict=True) if item["canonical_url"] not in known]
+    if new:
+        ids.update(_insert(connection, new, run_id))
+    if known:
+        _update(connection, [(known[url], content) for url, content in zip(urls, columns, strict=True) if url in known])
+    article_ids = [ids[url] for url in urls]
+    _insert_bands(connection, [
+        (article_id, band, key)
+        for article_id, item in zip(article_ids, items, strict=True)
+        for band, key in item.get("band_keys") or ()
+    ])
+    search.index_articles(session, [
+        (article_id, content["title"], content["text"])
+        for article_id, content in zip(article_ids, columns, strict=True)
+    ])
+    return [(article_id, url not in known) for article_id, url in zip(article_ids, urls, strict=True)]
+
+
+def _insert(
+    connection: Connection, new: list[tuple[Mapping[str, Any], dict[str, Any]]], run_id: int | None
+) -> dict[str, int]:
+    """Insert the new articles, founding the clusters they join; their ids by canonical URL."""
+    rows = [
+        {
             "canonical_url": item["canonical_url"],
             "source": item["source"],
             "seed_name": item.get("seed_name"),
             "duplicate_of_id": item.get("duplicate_of"),
-            "cluster": cluster,
+            "cluster": item.get("cluster"),
             "run_id": run_id,
-            **columns,
+            **content,
         }
-        article_id = connection.execute(_INSERT_ARTICLE, row).scalar_one()
-        if cluster is not None:
-            connection.execute(_FOUND_CLUSTER, {"cluster_id": cluster})
+        for item, content in new
+    ]
+    ids = dict(connection.execute(_INSERT_ARTICLES[connection.dialect.name], rows).all())
+    clusters = sorted({row["cluster"] for row in rows if row["cluster"] is not None})
+    if clusters:
+        connection.execute(_FOUND_CLUSTERS, {"ids": clusters})
+    return ids
+
+
+def _update(connection: Connection, known: list[tuple[int, dict[str, Any]]]) -> None:
+    """Refresh the content of articles stored before, and drop their band keys for the new ones."""
+    connection.execute(_UPDATE_CONTENT, [
+        {"article_id": article_id, **{name: content[name] for name in _CONTENT_COLUMNS}}
+        for article_id, content in known
+    ])
+    connection.execute(_DELETE_BANDS, {"ids": [article_id for article_id, _ in known]})
+
+
+def _insert_bands(connection: Connection, bands: list[tuple[int, int, int]]) -> None:
+    """(article id, band, key) rows, in one call to the driver on either backend."""
+    if not bands:
+        return
+    if connection.dialect.name == "postgresql":
+        article_ids, numbers, keys = (list(column) for column in zip(*bands, strict=True))
+        connection.execute(_INSERT_BANDS_UNNEST, {"article_ids": article_ids, "bands": numbers, "keys": keys})
     else:
-        article_id = known.id
-        content = {name: columns[name] for name in _CONTENT_COLUMNS}
-        connection.execute(_UPDATE_CONTENT, {"article_id": article_id, **content})
-        connection.execute(_DELETE_BANDS, {"article_id": article_id})
-    band_keys = item.get("band_keys")
-    if band_keys:
-        rows = [{"article_id": article_id, "band": band, "key": key} for band, key in band_keys]
-        connection.execute(_INSERT_BANDS, rows)
-    search.index_article(session, article_id, columns["title"], columns["text"])
-    return article_id, known is None
+        connection.execute(_INSERT_BANDS, [{"article_id": a, "band": b, "key": k} for a, b, k in bands])

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Integer, TextClause, column, exists, func, select, text
+from sqlalchemy import ColumnElement, Integer, TextClause, bindparam, column, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from qpan.pipelines.normalize import fold
@@ -50,22 +51,34 @@ def _key_column(session: Session) -> str:
 
 @lru_cache(maxsize=2)
 def _index_statements(key: str) -> tuple[TextClause, TextClause]:
-    """(delete, insert) of one article's entry, built once: this runs for every stored article."""
+    """(delete, insert) of articles' entries, built once: they run for every stored batch."""
     return (
-        text(f"DELETE FROM article_search WHERE {key} = :id"),
+        text(f"DELETE FROM article_search WHERE {key} IN :ids").bindparams(bindparam("ids", expanding=True)),
         text(f"INSERT INTO article_search ({key}, body) VALUES (:id, :body)"),
     )
 
 
-def index_article(session: Session, article_id: int, title: str, body: str) -> None:
+def index_articles(session: Session, entries: Sequence[tuple[int, str, str]]) -> None:
+    """(Re-)index each (article id, title, body): one DELETE for all, one executemany INSERT.
+
+    A new article's entry is deleted too: SQLite reuses the highest rowid after a deletion, and
+    its search table has no foreign key to take an old entry with the article."""
+    if not entries:
+        return
     remove, add = _index_statements(_key_column(session))
     connection = session.connection()
-    connection.execute(remove, {"id": article_id})
-    connection.execute(add, {"id": article_id, "body": search_document(title, body)})
+    connection.execute(remove, {"ids": [article_id for article_id, _, _ in entries]})
+    connection.execute(add, [
+        {"id": article_id, "body": search_document(title, body)} for article_id, title, body in entries
+    ])
+
+
+def index_article(session: Session, article_id: int, title: str, body: str) -> None:
+    index_articles(session, [(article_id, title, body)])
 
 
 def remove_article(session: Session, article_id: int) -> None:
-    session.execute(_index_statements(_key_column(session))[0], {"id": article_id})
+    session.execute(_index_statements(_key_column(session))[0], {"ids": [article_id]})
 
 
 def _match_sql(dialect: str) -> tuple[str, str]:
