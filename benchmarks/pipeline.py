@@ -306,13 +306,13 @@ def measure_lookups(database: Database, stored: int) -> None:
             url = f"https://x.example.vn/{article.n}.html"
             published = article.published if article.relevant else None
             figures.append(_candidates(connection, url, fp, published))
-            outcomes[article.kind][_outcome(judge(connection, url, fp, published), original)] += 1
+            outcomes[article.kind][_outcome(judge(connection, url, fp, article.text, published), original)] += 1
         cpu_began = time.process_time()
         for _ in range(2):
             for article, _, fp in cases:
                 published = article.published if article.relevant else None
                 judge_ms.append(timed(lambda article=article, fp=fp, published=published: judge(
-                    connection, f"https://x.example.vn/{article.n}.html", fp, published)))
+                    connection, f"https://x.example.vn/{article.n}.html", fp, article.text, published)))
         cpu = (time.process_time() - cpu_began) * 1000 / len(judge_ms)
     band, window, checks = (list(column) for column in zip(*figures, strict=True))
     print(f"lookup: {stored:>9,} stored articles, {len(cases)} lookups: band candidates mean "

@@ -68,9 +68,10 @@ def test_original_sharing_many_bands_outranks_earlier_articles_sharing_one(tmp_p
         crowd.append(item)
     store(database, crowd)
     original = stored_original(database, text, "https://a.example.vn/goc.html")
-    copy = fingerprint(republications(text)["other_boilerplate"])
+    copy_text = republications(text)["other_boilerplate"]
     with database.engine.connect() as connection:
-        assert judge(connection, "https://b.example.vn/ban-sao.html", copy).duplicate_of == original
+        verdict = judge(connection, "https://b.example.vn/ban-sao.html", fingerprint(copy_text), copy_text)
+    assert verdict.duplicate_of == original
 
 
 def test_nearest_report_in_time_is_compared_on_a_busy_day(tmp_path: Path) -> None:
@@ -80,8 +81,8 @@ def test_nearest_report_in_time_is_compared_on_a_busy_day(tmp_path: Path) -> Non
     store(database, busy)
     original = stored_original(database, SEEDS[MEETING_SEED], "https://a.example.vn/hoi-nghi.html",
                                published=MEETING_DAY)
-    report = fingerprint((DEDUP_FIXTURES / "same_meeting_qdnd.txt").read_text(encoding="utf-8"))
+    report = (DEDUP_FIXTURES / "same_meeting_qdnd.txt").read_text(encoding="utf-8")
     later = MEETING_DAY + timedelta(hours=4)
     with database.engine.connect() as connection:
-        verdict = judge(connection, "https://qdnd.example.vn/giao-ban.html", report, later)
+        verdict = judge(connection, "https://qdnd.example.vn/giao-ban.html", fingerprint(report), report, later)
     assert verdict.duplicate_of is None and verdict.cluster == original
