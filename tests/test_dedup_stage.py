@@ -153,6 +153,19 @@ def test_another_report_of_the_meeting_is_new_in_the_seeds_cluster(seeded: Datab
     assert stats.counts["qpan/source/qdnd/duplicates"] == 0
 
 
+def test_another_report_finds_the_first_while_it_waits_in_the_batch(tmp_path: Path) -> None:
+    """The two reports share no band key: only the date window relates them, and the first is
+    still in the store batch (not in the database) when the second is judged."""
+    database = sqlite_database(tmp_path)
+    seed = article_item(SEEDS[MEETING_SEED], "https://a.example.vn/hoi-nghi.html", published=MEETING_DAY)
+    report_text = (DEDUP_FIXTURES / "same_meeting_qdnd.txt").read_text(encoding="utf-8")
+    report = article_item(report_text, "https://qdnd.example.vn/giao-ban.html", published=MEETING_DAY)
+    assert not set(seed["band_keys"]) & set(report["band_keys"])
+    run(database, [seed, report])
+    first = by_url(database, "https://a.example.vn/hoi-nghi.html")
+    assert by_url(database, "https://qdnd.example.vn/giao-ban.html").cluster == first.id
+
+
 def test_unrelated_article_gets_no_cluster(seeded: Database) -> None:
     text = (
         "Sáng nay, Sở Giáo dục và Đào tạo thành phố tổ chức lễ tổng kết năm học, khen thưởng học sinh giỏi "

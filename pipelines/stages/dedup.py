@@ -126,7 +126,7 @@ class DedupStage:
     def process(self, item: Any) -> Any:
         """The stage itself, synchronous (the seed loader's chain runs it inline)."""
         fp = Fingerprint.from_stored(item["content_hash"], item["minhash"], item["band_keys"])
-        if self.batch is not None and self.batch.holds_match_for(item):
+        if self.batch is not None and self.batch.holds_match_for(item, STORY_WINDOW):
             self.batch.flush()
         with self.database.engine.connect() as connection:
             published = item.get("published") if item.get("relevant") else None

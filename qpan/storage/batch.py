@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -78,23 +79,28 @@ class ArticleBatch:
     def __len__(self) -> int:
         return len(self._items)
 
-    def holds_match_for(self, item: Any) -> bool:
-        """True if a waiting article has the item's canonical URL or text hash, or shares a band
-        key with it and is similar enough to matter (a duplicate, the same story or perhaps an
-        excerpt). Articles on one theme share a band now and then without being alike; flushing
-        for those would make batches needlessly small. What is left is not needless: a 2,000-page
-        crawl (``benchmarks/crawl.py``) flushed early 11-14 times, each time for another report
-        of a story still waiting, whose verdict (its cluster) depends on it.
-
-        A report that shares no band key with the waiting one is found only by the lookup's date
-        window, which this does not check, so it is judged without the waiting report (3 articles
-        of that crawl had such a related report waiting)."""
+    def holds_match_for(self, item: Any, story_window: timedelta | None = None) -> bool:
+        """True if a waiting article has the item's canonical URL or text hash, or is similar
+        enough to matter (a duplicate, the same story or perhaps an excerpt) and would be among
+        the lookup's candidates: it shares a band key, or both are relevant and were published
+        within ``story_window`` of each other (the lookup's date window, which finds another
+        report of a meeting that shares no band key). Articles on one theme share a band now and
+        then without being alike; flushing for those would make batches needlessly small. What
+        is left is not needless: a 2,000-page crawl (``benchmarks/crawl.py``) flushed early 11-14
+        times, each time for another report of a story still waiting, whose cluster depends on it."""
         if item.get("canonical_url") in self._urls or item.get("content_hash") in self._hashes:
             return True
         mine = decode_signature(item.get("minhash"))
         if mine is None:
             return False
-        for other in {id(o): o for key in item.get("band_keys") or () for o in self._bands.get(key, ())}.values():
+        waiting = {id(o): o for key in item.get("band_keys") or () for o in self._bands.get(key, ())}
+        published = item.get("published")
+        if story_window is not None and item.get("relevant") and published is not None:
+            for other in self._items:
+                when = other.get("published")
+                if other.get("relevant") and when is not None and abs(when - published) <= story_window:
+                    waiting[id(other)] = other
+        for other in waiting.values():
             theirs = decode_signature(other.get("minhash"))
             if theirs is not None and compare(*mine, *theirs).related:
                 return True
