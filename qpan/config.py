@@ -132,6 +132,8 @@ class CrawlConfig(_Strict):
     max_text_chars: int = Field(default=200_000, ge=1000)
     # Article URLs followed per sitemap per run (README "Sitemaps": why 5,000).
     max_sitemap_urls: int = Field(default=5000, ge=1)
+    # Processes for the per-page work (qpan/workers.py); None: one per core beyond the first.
+    page_workers: int | None = Field(default=None, ge=0, le=64)
     theme_search: bool = True
     obey_robots: bool = True
     autothrottle: bool = True

@@ -1,0 +1,158 @@
+"""The page workers (qpan/workers.py): jobs run in another process and come back as if run here;
+a dead worker costs no job; Ctrl-C does not reach them; a crawl stores the same articles with
+and without them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import write_config
+from sqlalchemy import select
+
+from qpan.demo import LocalWeb
+from qpan.storage.db import Database
+from qpan.storage.models import SEED_SOURCE, Article
+from qpan.workers import PageWorkers
+from support.cli import qpan_process
+
+GETPID = "os.getpid"
+
+
+class Unpicklable(Exception):
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} and {second}")
+
+
+def raise_unpicklable() -> None:
+    raise Unpicklable("one", "two")
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def test_a_job_runs_in_a_worker_and_its_result_and_exceptions_come_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))  # the worker imports this module's job
+    async def scenario() -> tuple[int, int, str, str]:
+        workers = PageWorkers(1)
+        try:
+            pid = await workers.run(GETPID)
+            number = await workers.run("builtins.int", "42")
+            with pytest.raises(ValueError, match="invalid literal") as raised:
+                await workers.run("builtins.int", "x")
+            with pytest.raises(RuntimeError, match="Unpicklable: one and two") as unpicklable:
+                await workers.run(f"{__name__}.raise_unpicklable")
+            return pid, number, str(raised.value), str(unpicklable.value)
+        finally:
+            await workers.shutdown()
+
+    pid, number, _, _ = run(scenario())
+    assert pid != os.getpid()
+    assert number == 42
+
+
+def test_without_workers_the_job_runs_inline() -> None:
+    async def scenario() -> int:
+        workers = PageWorkers(0)
+        try:
+            return await workers.run(GETPID)
+        finally:
+            await workers.shutdown()
+
+    assert run(scenario()) == os.getpid()
+
+
+def test_a_killed_worker_costs_no_job_and_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> list[int]:
+        workers = PageWorkers(1)
+        try:
+            pid = await workers.run(GETPID)
+            os.kill(pid, signal.SIGKILL)
+            await asyncio.sleep(0.2)
+            return [await workers.run(GETPID) for _ in range(3)]
+        finally:
+            await workers.shutdown()
+
+    with caplog.at_level(logging.WARNING, logger="qpan.workers"):
+        pids = run(scenario())
+    assert pids == [os.getpid()] * 3
+    assert [record.getMessage() for record in caplog.records].count(
+        "the page worker processes died; the crawl does the per-page work itself from now on"
+    ) == 1
+
+
+def test_jobs_outstanding_when_a_worker_dies_run_inline() -> None:
+    async def scenario() -> list[Any]:
+        workers = PageWorkers(1)
+        try:
+            pid = await workers.run(GETPID)
+            slow = asyncio.ensure_future(workers.run("time.sleep", 5))
+            await asyncio.sleep(0.5)
+            os.kill(pid, signal.SIGKILL)
+            return [await asyncio.wait_for(slow, 10), await workers.run(GETPID)]
+        finally:
+            await workers.shutdown()
+
+    assert run(scenario()) == [None, os.getpid()]
+
+
+def test_workers_ignore_ctrl_c() -> None:
+    async def scenario() -> tuple[int, int]:
+        workers = PageWorkers(1)
+        try:
+            pid = await workers.run(GETPID)
+            os.kill(pid, signal.SIGINT)
+            await asyncio.sleep(0.3)
+            return pid, await workers.run(GETPID)
+        finally:
+            await workers.shutdown()
+
+    before, after = run(scenario())
+    assert before == after != os.getpid()
+
+
+def test_shutdown_answers_every_job_first() -> None:
+    async def scenario() -> list[Any]:
+        workers = PageWorkers(1)
+        jobs = [asyncio.ensure_future(workers.run("time.sleep", 0.1)) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        await workers.shutdown()
+        return [job.result() for job in jobs]
+
+    assert run(scenario()) == [None] * 5
+
+
+def stored(config: Path) -> dict[str, tuple[Any, ...]]:
+    database = Database(f"sqlite:///{config.parent / 'qpan.db'}")
+    columns = ("title", "published", "author", "text", "raw_text", "relevance", "content_hash", "minhash")
+    with database.session() as session:
+        rows = {
+            article.canonical_url: tuple(getattr(article, column) for column in columns)
+            for article in session.scalars(select(Article).where(Article.source != SEED_SOURCE))
+        }
+    database.dispose()
+    return rows
+
+
+@pytest.mark.slow
+def test_a_crawl_stores_the_same_articles_with_and_without_page_workers(
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
+) -> None:
+    results = {}
+    for workers in (0, 1):
+        folder = tmp_path / f"workers-{workers}"
+        folder.mkdir()
+        config = write_config(folder, fixture_web, crawl={"page_workers": workers})
+        (folder / "qpan.db").write_bytes(initialised_database.read_bytes())
+        result = qpan_process(config, "crawl", "--quiet")
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        results[workers] = stored(config)
+    assert len(results[1]) == 23
+    assert results[1] == results[0]
