@@ -48,26 +48,24 @@ class Endless(scrapy.Spider):
 def scraped(item, **_):
     print("scraped", item["canonical_url"], flush=True)
 
-# Guarded: the page worker processes import this script as their __main__ module.
-if __name__ == "__main__":
-    process = CrawlerProcess({
-        "QPAN_DATABASE_URL": sys.argv[1],
-        "QPAN_STORE_BATCH_SIZE": 100_000,
-        "QPAN_STORE_MAX_WAIT": 3600,
-        "ITEM_PIPELINES": {
-            "qpan.pipelines.stages.prepare.PrepareStage": 100,  # in a page worker process, as in a crawl
-            "qpan.pipelines.stages.dedup.DedupStage": 300,
-            "qpan.pipelines.stages.store.StoreStage": 400,
-        },
-        "QPAN_PAGE_WORKERS": 1,
-        "LOG_LEVEL": "WARNING",
-        "TELNETCONSOLE_ENABLED": False,
-    })
-    crawler = process.create_crawler(Endless)
-    crawler.signals.connect(scraped, signal=signals.item_scraped)
-    process.crawl(crawler)
-    print("started", flush=True)
-    process.start()
+process = CrawlerProcess({
+    "QPAN_DATABASE_URL": sys.argv[1],
+    "QPAN_STORE_BATCH_SIZE": 100_000,
+    "QPAN_STORE_MAX_WAIT": 3600,
+    "ITEM_PIPELINES": {
+        "qpan.pipelines.stages.prepare.PrepareStage": 100,  # in a page worker process, as in a crawl
+        "qpan.pipelines.stages.dedup.DedupStage": 300,
+        "qpan.pipelines.stages.store.StoreStage": 400,
+    },
+    "QPAN_PAGE_WORKERS": 1,
+    "LOG_LEVEL": "WARNING",
+    "TELNETCONSOLE_ENABLED": False,
+})
+crawler = process.create_crawler(Endless)
+crawler.signals.connect(scraped, signal=signals.item_scraped)
+process.crawl(crawler)
+print("started", flush=True)
+process.start()
 '''
 
 
