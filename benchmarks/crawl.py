@@ -262,59 +262,52 @@ def serve(root: Path, docroot: Path, port: int) -> Iterator[Server]:
 @dataclass
 class Result:
     seconds: float
-    cpu: float  # the crawl process and every process under it (page workers, their fork server)
-    peak_rss_mb: float  # the crawl process alone
+    memory: list[tuple[float, float]]  # (time, MiB resident of the crawl and its children), every 0.5 s
+    cpu: float  # the crawl process and the processes it waited for (its page workers)
+    peak_rss_mb: float  # the largest of them
     started: float
     ended: float
 
 
-def _tree_cpu(root: int) -> dict[int, float]:
-    """CPU seconds so far of ``root`` and every process under it, by pid (from /proc)."""
-    children: dict[int, list[int]] = {}
-    cpu: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def tree_rss_mb(root: int) -> float:
+    """Resident MiB of ``root`` and its direct children (qpan's page workers), from /proc."""
+    pids = [root]
+    try:
+        pids += [int(pid) for pid in Path(f"/proc/{root}/task/{root}/children").read_text().split()]
+    except OSError:
+        return 0.0
+    total = 0
+    for pid in pids:
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)
-        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
-    found, todo = {}, [root]
-    while todo:
-        pid = todo.pop()
-        found[pid] = cpu.get(pid, 0.0)
-        todo.extend(children.get(pid, []))
-    return found
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total / 1024
 
 
 def run_child(command: list[str], cwd: Path) -> Result:
-    """Wall time, CPU (user + system) and peak RSS of one child process. Processes the crawl
-    starts (page workers under a fork server) are not waited for by it, so their CPU would be
-    missing from ``wait4``: the tree is read from /proc every 50 ms and each process's last
-    reading is added to the crawl's own."""
+    """Wall time, CPU (user + system) and peak RSS of one child process. The CPU includes the
+    processes it waited for: qpan's page workers, which the crawl ends and reaps before it exits.
+    The resident memory of the process and its children is read every 0.5 s on the side."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
     out = cwd / "child.log"
     started = time.time()
     clock = time.perf_counter()
-    helpers: dict[int, float] = {}
+    memory: list[tuple[float, float]] = []
     with out.open("wb") as sink:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT)
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            helpers.update({other: cpu for other, cpu in _tree_cpu(process.pid).items() if other != process.pid})
-            time.sleep(0.05)
+            memory.append((time.time(), tree_rss_mb(process.pid)))
+            time.sleep(0.5)
     seconds = time.perf_counter() - clock
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"benchmark crawl failed ({' '.join(command[:4])}…):\n{out.read_text()[-3000:]}")
-    cpu = usage.ru_utime + usage.ru_stime + sum(helpers.values())
-    return Result(seconds, cpu, usage.ru_maxrss / 1024, started, time.time())
+    return Result(seconds, memory, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, started, time.time())
 
 
 def article_times(log: Path, start: float, end: float) -> list[float]:
@@ -332,6 +325,12 @@ def slice_rates(times: list[float]) -> list[float]:
         span = times[first + SLICE - 1] - times[first]
         rates.append(SLICE / span if span > 0 else float("inf"))
     return rates
+
+
+def slice_memory(times: list[float], memory: list[tuple[float, float]]) -> list[float]:
+    """Resident MiB of the crawl (with its page workers) when each 2,000-page slice ended."""
+    ends = [times[last] for last in range(SLICE - 1, len(times), SLICE)]
+    return [next((mib for when, mib in reversed(memory) if when <= end), 0.0) for end in ends]
 
 
 def stored_bytes_per_article(database: Path) -> tuple[int, float]:
@@ -405,8 +404,11 @@ def main() -> None:
                 count, per_article = stored_bytes_per_article(database)
                 print(f"  qpan stored {count} articles, {per_article / 1024:.1f} KiB of database per article")
                 if options.pages > SLICE:
-                    rates = slice_rates(article_times(server.log, full.started, full.ended))
+                    times = article_times(server.log, full.started, full.ended)
+                    rates = slice_rates(times)
                     print("  qpan pages/s per 2,000-page slice: " + ", ".join(f"{rate:.0f}" for rate in rates))
+                    print("  qpan resident MiB (crawl + page workers) at the end of each slice: "
+                          + ", ".join(f"{mib:.0f}" for mib in slice_memory(times, full.memory)))
 
 
 if __name__ == "__main__":
