@@ -49,6 +49,9 @@ EXTENSIONS = {
 }
 
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote-control HTTP server (code execution behind a token, on a random port):
+# an unattended crawl opens no control port, and does not import aiohttp for it.
+REMOTE_CONTROL_ENABLED = False
 # `qpan -v/--log-level/--log-file` set these for this process and the crawls it starts.
 LOG_LEVEL = os.environ.get("QPAN_LOG_LEVEL", "WARNING")
 LOG_FILE = os.environ.get("QPAN_LOG_FILE") or None

@@ -37,8 +37,12 @@ class StoreStage:
         self.batch.flush()
 
     async def process_item(self, item: Any, spider: object = None) -> Any:
+        """Goes to the database thread only when the batch is due (a glance from here: the next
+        item looks again), not for every item: each trip costs the reactor's thread a wake-up."""
         assert self.worker is not None, "a crawl's stage is built by from_crawler"
-        return await self.worker.serial(self.process, item)
+        if self.batch.due():
+            await self.worker.serial(self.process, item)
+        return item
 
     async def close_spider(self, spider: object = None) -> None:
         assert self.worker is not None, "a crawl's stage is built by from_crawler"

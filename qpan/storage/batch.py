@@ -117,13 +117,14 @@ class ArticleBatch:
         if self._oldest is None:
             self._oldest = self.clock()
 
+    def due(self) -> bool:
+        """Full, or its oldest article has waited ``max_wait``."""
+        oldest = self._oldest
+        return oldest is not None and (len(self._items) >= self.size or self.clock() - oldest >= self.max_wait)
+
     def flush_if_due(self) -> list[StoredArticle]:
-        """Flush when full or when the oldest article has waited ``max_wait``; else store nothing."""
-        if self._oldest is None:
-            return []
-        if len(self._items) >= self.size or self.clock() - self._oldest >= self.max_wait:
-            return self.flush()
-        return []
+        """Flush when due; else store nothing."""
+        return self.flush() if self.due() else []
 
     def flush(self) -> list[StoredArticle]:
         items = self._items
