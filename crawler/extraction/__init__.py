@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -90,26 +89,31 @@ def guess_language(text: str) -> str | None:
 
 
 def _load_field(
-    loader: loaders.ArticleLoader, field: str, offers: list[tuple[str, Any]], methods: dict[str, str]
-) -> None:
-    """Offer candidates method by method; the first that survives the input processors wins."""
+    field: str, offers: list[tuple[str, Any]], context: dict[str, Any], methods: dict[str, str]
+) -> list[Any]:
+    """Offer candidates method by method; the first that survives the input processors wins.
+
+    Returns what survived (empty when nothing did). Later methods are never computed: the
+    costly ones (layout scans, the body scorer, trafilatura) are thunks for that reason.
+    """
     for method, values in offers:
         found = values() if callable(values) else values
         if not found:
-            continue  # most methods find nothing on a given page: skip the loader's processor machinery
-        loader.add_value(field, found)
-        if loader.get_collected_values(field):
+            continue
+        kept = loaders.process_input(field, found, context)
+        if kept:
             methods[field] = method
-            return
+            return kept
+    return []
 
 
-def _selector_offers(selector: Selector, selectors: Selectors | None, field: str) -> list[tuple[str, Any]]:
+def _selector_offers(selector: Selector | None, selectors: Selectors | None, field: str) -> list[tuple[str, Any]]:
     query = getattr(selectors, _SELECTOR_NAMES.get(field, field), None) if selectors else None
     return [("selector", lambda: selector.css(query).getall())] if query else []
 
 
-def _selected_body(selector: Selector, selectors: Selectors | None) -> str | None:
-    if not selectors or not selectors.body:
+def _selected_body(selector: Selector | None, selectors: Selectors | None) -> str | None:
+    if selector is None or not selectors or not selectors.body:
         return None
     found = selector.css(selectors.body)
     for unwanted in selectors.remove:
@@ -139,21 +143,27 @@ def _body_offers(
     root: HtmlElement,
     page: str,
     url: str,
-    selector: Selector,
+    selector: Selector | None,
     selectors: Selectors | None,
     facts: dict[str, Any],
-    title: Callable[[], str | None],
+    title: str | None,
 ) -> list[tuple[str, Any]]:
-    """Body candidates; each is kept only if it holds enough text, else the next is tried."""
+    """Body candidates; each is kept only if it holds enough text, else the next is tried.
+
+    A candidate is measured stripped, as the input processor will store it, so that
+    ``body_text`` (cached) parses the winning fragment once for this check and the
+    language guess.
+    """
 
     def usable(fragment: str | None) -> list[str]:
+        fragment = fragment.strip() if fragment else fragment
         if fragment and len(generic.body_text(fragment)) >= generic.MIN_BODY_CHARS:
             return [fragment]
         return []
 
     return [
         ("selector", lambda: usable(_selected_body(selector, selectors))),
-        ("generic", lambda: usable(generic.extract_body(root, title=title()))),
+        ("generic", lambda: usable(generic.extract_body(root, title=title))),
         ("jsonld", lambda: usable(_jsonld_body(facts.get("jsonld_body")))),
         ("trafilatura", lambda: usable(_trafilatura_body(page, url))),
     ]
@@ -177,34 +187,36 @@ def extract_article(
     fetched_at = datetime.now(UTC)
     page = _decoded(body, declared_encoding)
     root = parse_html(page)
-    methods: dict[str, str] = {}
     reference = reference or fetched_at
-    loader = loaders.ArticleLoader(url=url, reference=reference)
-    loader.add_value("url", url)
-    loader.add_value("source", source)
-    loader.add_value("fetched_at", fetched_at)
+    context: dict[str, Any] = {"url": url, "reference": reference}
+    # field -> collected values, in the order a loader would fill the item
+    collected = {
+        field: loaders.process_input(field, value, context)
+        for field, value in (("url", url), ("source", source), ("fetched_at", fetched_at))
+    }
     if root is None:
-        loader.add_value("canonical_url", url)
-        item = loader.load_item()
+        collected["canonical_url"] = loaders.process_input("canonical_url", url, context)
+        item = _item(collected)
         item["body_html"] = ""
         item["methods"] = {"canonical_url": "url"}
         return item
 
+    methods: dict[str, str] = {}
     candidates, facts = metadata.collect(root, url, reference.astimezone(VIETNAM).date())
-    loader.context["site_name"] = facts["site_name"]
-    selector = Selector(root=root, type="html")
-    loader.selector = selector
+    context["site_name"] = facts["site_name"]
+    selector = Selector(root=root, type="html") if selectors else None
     for field in _METADATA_FIELDS:
         offers = _selector_offers(selector, selectors, field) if field in _SELECTOR_FIELDS else []
-        _load_field(loader, field, offers + candidates.get(field, []), methods)
-    offers = _body_offers(root, page, url, selector, selectors, facts, lambda: loader.get_output_value("title"))
-    _load_field(loader, "body_html", offers, methods)
+        collected[field] = _load_field(field, offers + candidates.get(field, []), context, methods)
+    title = loaders.output_value(collected["title"])
+    offers = _body_offers(root, page, url, selector, selectors, facts, title)
+    collected["body_html"] = _load_field("body_html", offers, context, methods)
 
-    item = loader.load_item()
+    item = _item(collected)
     if "title" in item:
         item["title"], cut = cap_title(item["title"])
         if cut:
-            methods["title_truncated_from"] = len(loader.get_output_value("title"))
+            methods["title_truncated_from"] = len(title)
     if "canonical_url" not in item:
         item["canonical_url"] = canonicalize_url(url)
         methods["canonical_url"] = "url"
@@ -214,6 +226,15 @@ def extract_article(
         methods["language"] = "heuristic"
     item.setdefault("body_html", "")
     item["methods"] = methods
+    return item
+
+
+def _item(collected: dict[str, list[Any]]) -> ArticleItem:
+    """The item ArticleLoader.load_item would build: each field's output value, unless there is none."""
+    item = ArticleItem()
+    for field, values in collected.items():
+        if values and (value := loaders.output_value(values)) is not None:
+            item[field] = value
     return item
 
 
