@@ -101,7 +101,8 @@ _SOFT_KEEP_LINK_DENSITY = 0.3
 _CLASS_WEIGHT = 25.0
 _LINK_TEXT = etree.XPath(".//a//text()", smart_strings=False)  # plain str: only lengths are needed
 # only elements with a class or id can be judged by their hint; the XPath skips the rest in C
-_HINTED = etree.XPath(".//*[@class or @id]")
+# (through the attribute axis, twice as fast as a predicate per element: see metadata.py)
+_HINTED = etree.XPath("descendant::*/@class/.. | descendant::*/@id/..")
 
 
 def _hint(element: HtmlElement) -> str:

@@ -61,25 +61,33 @@ _META_AUTHOR_KEYS = ("author", "dc.creator", "dcterms.creator", "sailthru.author
 _META_SECTION_KEYS = ("section", "category", "parsely-section", "articlesection")
 
 
-def _hint_test(pattern: str) -> Callable[[str], bool]:
+def _hint_test(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     """Whether a class/id hint matches ``pattern``, cached per hint: a site's pages share their
     class names, so the layout scans see the same few hundred hints again and again. The hint
     is lower-cased rather than the pattern made case-insensitive (several times slower)."""
-    compiled = re.compile(pattern)
 
     @lru_cache(maxsize=8192)
     def test(hint: str) -> bool:
-        return compiled.search(hint.lower()) is not None
+        return pattern.search(hint.lower()) is not None
 
     return test
 
 
-_DATELINE_HINT = _hint_test(r"date|time|publish|ngay|thoi-?gian|post-?info|meta|dateline")
-_BYLINE_HINT = _hint_test(r"author|byline|tac-?gia|writer|reporter|nguoi-?viet")
-# XPath pre-filters (in document order) so the layout scans skip the bulk of the page in C
-_DATELINE_ELEMENTS = etree.XPath("//h1 | //time | //*[@class or @id]")
-_BYLINE_ELEMENTS = etree.XPath("//*[@class or @id or @itemprop] | //p[@style or @align] | //div[@style or @align]")
-_MICRODATA_DATES = etree.XPath("//*[@itemprop='datePublished']")
+_DATELINE_HINT = _hint_test(re.compile(r"date|time|publish|ngay|thoi-?gian|post-?info|meta|dateline"))
+# no alternative matches a space or a newline, so a hint matches exactly when one of its values does
+_BYLINE_PATTERN = re.compile(r"author|byline|tac-?gia|writer|reporter|nguoi-?viet")
+_BYLINE_HINT = _hint_test(_BYLINE_PATTERN)
+# XPath pre-filters (in document order) so the layout scans skip the bulk of the page in C.
+# They step to the attribute and back to its element ("//@class/..") rather than testing every
+# element ("//*[@class]"): libxml2 evaluates a predicate per node at a cost, an attribute step
+# is a plain walk, and the same elements come back in half the time or less.
+_DATELINE_ELEMENTS = etree.XPath("//h1 | //time | //@class/.. | //@id/..")
+_BYLINE_ELEMENTS = etree.XPath(
+    "//@class/.. | //@id/.. | //@itemprop/.. | //p/@style/.. | //p/@align/.. | //div/@style/.. | //div/@align/.."
+)
+_MICRODATA_DATES = etree.XPath("//@itemprop[.='datePublished']/..")
+_BYLINE_HINT_VALUES = etree.XPath("//@class | //@id | //@itemprop", smart_strings=False)
+_SIGNATURE_ELEMENTS = etree.XPath("(//p | //div)[@style or @align]")
 _URL_STAMP = re.compile(r"(20\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?\d*\.(?:html?|vnp|chn|ldo)$")
 _MAX_DATELINE_CHARS = 90
 _MAX_BYLINE_CHARS = 80
@@ -191,7 +199,10 @@ def _bylines(root: HtmlElement) -> list[str]:
     """Author-looking elements by class/id/itemprop, then the right-aligned signature line
     Vietnamese papers put under the story ("<p style="text-align:right"><strong>Việt Hưng</strong>")."""
     marked, signed = [], []
-    for element in _BYLINE_ELEMENTS(root):
+    # Most pages mark no byline at all: one search over all their class/id/itemprop values says
+    # so, and then only the signature candidates need a look (a third of the scan's time).
+    hinted = _BYLINE_PATTERN.search("\n".join(_BYLINE_HINT_VALUES(root)).lower()) is not None
+    for element in (_BYLINE_ELEMENTS if hinted else _SIGNATURE_ELEMENTS)(root):
         if element.tag in ("meta", "link", "script"):
             continue
         if _BYLINE_HINT(f"{element.get('class', '')} {element.get('id', '')} {element.get('itemprop', '')}"):
