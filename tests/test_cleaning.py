@@ -153,6 +153,9 @@ def test_a_blank_string_counts_as_one_character_when_weighing_a_marked_wrapper()
     # 600-character wrapper holds more than half of it, so it stays
     html = f"<p>{_STORY}</p>" + "<i></i>\n     " * 50 + f"<div class='share'>{_WRAPPER}</div>"
     assert html_to_text(html) == f"{_STORY}\n\n{_WRAPPER}".replace("  ", " ").strip()
+    # inside <pre> they count whole: 1,300 characters, and the wrapper goes
+    html = f"<p>{_STORY}</p><pre>" + "<i></i>\n     " * 50 + f"</pre><div class='share'>{_WRAPPER}</div>"
+    assert html_to_text(html) == _STORY.strip()
 
 
 def test_a_removed_element_leaves_its_tail_a_string_of_its_own() -> None:
@@ -167,6 +170,12 @@ def test_blanks_after_an_explicit_html_end_tag_count() -> None:
     html = f"<p>{_STORY}</p></html>" + "\n<!---->" * 250 + f"<div class='share'>{_WRAPPER}</div>"
     assert html_to_text(html) == _STORY.strip()
     assert html_to_text("<p>Một</p></html>\n<p>Hai</p>") == "Một\n\nHai"
+
+
+def test_a_second_byte_order_mark_is_dropped_too() -> None:
+    # the soup dropped one and lxml the next; left in, it would hide the heading
+    html = "Tin liên quan<ul><li><a href='/a'>Bài khác</a></li></ul><p>Nội dung.</p>"
+    assert html_to_text("\ufeff\ufeff" + html) == html_to_text(html)
 
 
 def test_deeply_nested_markup_keeps_its_text() -> None:
