@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from qpan.config import Selectors
 from qpan.crawler.extraction import extract_article, guess_language, is_article_page
 from qpan.timezone import VIETNAM
@@ -128,3 +130,56 @@ def test_is_article_page() -> None:
         + "</ul></body></html>"
     )
     assert not is_article_page(extract_article(listing, "https://baoquocphong.vn/thoi-su", source="qp"))
+
+
+# The layout scans pre-select elements with XPath; each marker must still find its element.
+@pytest.mark.parametrize(
+    "byline",
+    [
+        '<span class="author-name">Minh Anh</span>',
+        '<span id="tacgia">Minh Anh</span>',
+        '<span itemprop="author">Minh Anh</span>',
+        '<p style="text-align: right"><strong>Minh Anh</strong></p>',
+        '<div align="right">Minh Anh</div>',
+    ],
+)
+def test_the_byline_is_found_by_any_of_its_markers(byline: str) -> None:
+    item = extract_article(page(body=f"<div class='content'><p>{PARAGRAPH}</p>{byline}</div>"), URL, source="qp")
+    assert (item.get("author"), item["methods"].get("author")) == ("Minh Anh", "byline")
+
+
+@pytest.mark.parametrize(
+    ("dateline", "method"),
+    [
+        ('<span class="date">Thứ Hai, 20/03/2023 08:15</span>', "dateline"),
+        ('<div id="ngay-dang">20/03/2023 08:15</div>', "dateline"),
+        ("<time>20/03/2023 08:15</time>", "dateline"),
+        ('<span itemprop="datePublished" content="2023-03-20T08:15:00+07:00">20/03</span>', "microdata"),
+    ],
+)
+def test_the_date_is_found_by_any_of_its_markers(dateline: str, method: str) -> None:
+    item = extract_article(page(body=dateline), URL, source="qp")
+    assert item["published"] == datetime(2023, 3, 20, 8, 15, tzinfo=VIETNAM)
+    assert item["methods"]["published"] == method
+
+
+def test_the_dateline_after_the_headline_wins_over_the_one_in_the_top_bar() -> None:
+    html = page(body='<span class="date">20/03/2023 08:15</span>').replace(
+        "<body>", '<body><div class="top-date">Thứ Hai, 20/05/2024</div>'
+    )
+    assert extract_article(html, URL, source="qp")["published"] == datetime(2023, 3, 20, 8, 15, tzinfo=VIETNAM)
+
+
+def test_a_block_marked_by_its_id_is_pruned() -> None:
+    comments = "".join(f"<p>Bạn đọc {i}: {PARAGRAPH}</p>" for i in range(3))
+    html = page().replace('<div class="footer">', f'<div id="binh-luan">{comments}</div><div class="footer">')
+    item = extract_article(html, URL, source="qp")
+    assert "Đoạn 3" in item["body_html"] and "Bạn đọc" not in item["body_html"]
+
+
+def test_the_site_name_from_opengraph_leaves_the_title() -> None:
+    head = '<meta property="og:site_name" content="Nhịp Sống Mới">'
+    html = page(head=head).replace("<h1>Tiêu đề bài</h1>", "")
+    html = html.replace("<title>Tiêu đề bài - Báo Quốc phòng</title>", "<title>Tiêu đề bài | Nhịp Sống Mới</title>")
+    item = extract_article(html, URL, source="qp")
+    assert item["title"] == "Tiêu đề bài"
