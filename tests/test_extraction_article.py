@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -183,3 +184,29 @@ def test_the_site_name_from_opengraph_leaves_the_title() -> None:
     html = html.replace("<title>Tiêu đề bài - Báo Quốc phòng</title>", "<title>Tiêu đề bài | Nhịp Sống Mới</title>")
     item = extract_article(html, URL, source="qp")
     assert item["title"] == "Tiêu đề bài"
+
+
+def _plain_guess(text: str) -> str | None:
+    """guess_language as defined: the share of Vietnamese letters among all letters of the sample."""
+    sample = text[:2000]
+    letters = len(re.sub(r"[\W\d_]+", "", sample))
+    vietnamese = len(re.findall(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", sample, re.I))
+    return "vi" if letters >= 20 and vietnamese / letters >= 0.04 else None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PARAGRAPH,
+        PARAGRAPH.upper(),
+        "The Ministry of Public Security and the Ministry of National Defence met in Hà Nội.",
+        "ă" * 20 + " 1" * 490,  # few letters, all Vietnamese: 20 of 20
+        "ă" * 19 + " 1" * 490,
+        "ă" * 20 + "b" * 480,  # exactly the share
+        "ă" * 20 + "b" * 481,  # just under it
+        "Đ" * 25 + "." * 5000,
+        "x" * 10 + "ơ" * 3,
+    ],
+)
+def test_language_guess_shortcut_agrees_with_the_definition(text: str) -> None:
+    assert guess_language(text) == _plain_guess(text)
