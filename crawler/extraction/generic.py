@@ -21,12 +21,15 @@ MIN_BODY_CHARS = 200
 # lxml.html's own parser calls a Python lookup for the class of every element proxy a scan
 # creates (a few percent of extraction); this one picks the same lxml.html classes in C. Only
 # the form-specific subclasses (FormElement, InputElement...) are lost, which nothing here uses.
-HTML_PARSER = etree.HTMLParser()
-HTML_PARSER.set_element_class_lookup(
-    etree.ElementDefaultClassLookup(
-        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
-    )
+_CLASS_LOOKUP = etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
 )
+HTML_PARSER = etree.HTMLParser()
+HTML_PARSER.set_element_class_lookup(_CLASS_LOOKUP)
+# for pages whose bytes are plain UTF-8 (see extract_article): the declared encoding is ignored,
+# as it is when lxml parses text
+UTF8_HTML_PARSER = etree.HTMLParser(encoding="utf-8")
+UTF8_HTML_PARSER.set_element_class_lookup(_CLASS_LOOKUP)
 _MIN_PARAGRAPH_CHARS = 25
 _DROP_TAGS = (
     "script",
