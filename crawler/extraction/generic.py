@@ -136,9 +136,12 @@ def text_length(element: HtmlElement) -> int:
     return len(inner_text(element).strip())
 
 
-def link_density(element: HtmlElement) -> float:
-    """Share of an element's text that sits inside links: navigation is nearly all link."""
-    total = len(inner_text(element))
+def link_density(element: HtmlElement, text: str | None = None) -> float:
+    """Share of an element's text that sits inside links: navigation is nearly all link.
+
+    ``text`` is the element's ``inner_text`` when the caller has it already (it costs a serialisation).
+    """
+    total = len(inner_text(element) if text is None else text)
     if not total:
         return 1.0
     linked = sum(len(text) for text in _LINK_TEXT(element))
@@ -156,8 +159,8 @@ def _prune(root: HtmlElement) -> None:
         if hard:
             doomed.append(element)
         elif soft and not positive:
-            length = text_length(element)
-            if length < _SOFT_KEEP_CHARS or link_density(element) > _SOFT_KEEP_LINK_DENSITY:
+            text = inner_text(element)
+            if len(text.strip()) < _SOFT_KEEP_CHARS or link_density(element, text) > _SOFT_KEEP_LINK_DENSITY:
                 doomed.append(element)
         elif "display:none" in element.get("style", "").replace(" ", ""):
             doomed.append(element)
@@ -226,10 +229,11 @@ def _with_siblings(best: HtmlElement, best_score: float, scores: dict[HtmlElemen
             continue
         if sibling.tag == "h1":
             continue
-        length = text_length(sibling)
+        text = inner_text(sibling)
+        length = len(text.strip())
         if length < _MIN_PARAGRAPH_CHARS:
             continue
-        density = link_density(sibling)
+        density = link_density(sibling, text)
         if scores.get(sibling, 0.0) * (1 - density) >= threshold or (
             sibling.tag in ("p", "h2", "div") and _is_paragraph(sibling) and length >= 80 and density < 0.25
         ):
@@ -261,7 +265,7 @@ def _tidy(body: HtmlElement, title: str | None) -> None:
                 element.tag not in ("p", "h2")
                 and len(text) < _LINK_LIST_MAX_CHARS
                 and element.find(".//a") is not None
-                and link_density(element) > 0.5
+                and link_density(element, text) > 0.5
             )
         ):
             element.drop_tree()
