@@ -82,12 +82,16 @@ _BYLINE_HINT = _hint_test(_BYLINE_PATTERN)
 # element ("//*[@class]"): libxml2 evaluates a predicate per node at a cost, an attribute step
 # is a plain walk, and the same elements come back in half the time or less.
 _DATELINE_ELEMENTS = etree.XPath("//h1 | //time | //@class/.. | //@id/..")
-_BYLINE_ELEMENTS = etree.XPath(
-    "//@class/.. | //@id/.. | //@itemprop/.. | //p/@style/.. | //p/@align/.. | //div/@style/.. | //div/@align/.."
-)
 _MICRODATA_DATES = etree.XPath("//@itemprop[.='datePublished']/..")
-_BYLINE_HINT_VALUES = etree.XPath("//@class | //@id | //@itemprop", smart_strings=False)
-_SIGNATURE_ELEMENTS = etree.XPath("(//p | //div)[@style or @align]")
+# the class, id and itemprop values: as plain strings in three lists (no union to put in document
+# order), and as strings that know their element, in document order
+_HINT_VALUE_LISTS = tuple(
+    etree.XPath(f"descendant-or-self::*/@{name}", smart_strings=False) for name in ("class", "id", "itemprop")
+)
+_HINT_VALUES = etree.XPath(
+    "descendant-or-self::*/@class | descendant-or-self::*/@id | descendant-or-self::*/@itemprop"
+)
+_SIGNATURE_ELEMENTS = etree.XPath("descendant-or-self::p[@style or @align] | descendant-or-self::div[@style or @align]")
 _URL_STAMP = re.compile(r"(20\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?\d*\.(?:html?|vnp|chn|ldo)$")
 _MAX_DATELINE_CHARS = 90
 _MAX_BYLINE_CHARS = 80
@@ -198,24 +202,41 @@ def _datelines(root: HtmlElement, reference: date | None) -> list[str]:
 def _bylines(root: HtmlElement) -> list[str]:
     """Author-looking elements by class/id/itemprop, then the right-aligned signature line
     Vietnamese papers put under the story ("<p style="text-align:right"><strong>Việt Hưng</strong>")."""
-    marked, signed = [], []
     # Most pages mark no byline at all: one search over all their class/id/itemprop values says
-    # so, and then only the signature candidates need a look (a third of the scan's time).
-    hinted = _BYLINE_PATTERN.search("\n".join(_BYLINE_HINT_VALUES(root)).lower()) is not None
-    for element in (_BYLINE_ELEMENTS if hinted else _SIGNATURE_ELEMENTS)(root):
-        if element.tag in ("meta", "link", "script"):
-            continue
+    # so, and then only the signature candidates need a look.
+    values = "\n".join(value for find in _HINT_VALUE_LISTS for value in find(root))
+    marked = _marked_bylines(root) if _BYLINE_PATTERN.search(values.lower()) else []
+    signed = []
+    for element in _SIGNATURE_ELEMENTS(root):
         if _BYLINE_HINT(f"{element.get('class', '')} {element.get('id', '')} {element.get('itemprop', '')}"):
-            text = " ".join(inner_text(element).split())
-            if 2 <= len(text) <= _MAX_BYLINE_CHARS:
-                marked.append(text)
-        elif element.tag in ("p", "div") and _RIGHT_ALIGNED.search(
-            f"{element.get('style', '')} align={element.get('align', '')}"
-        ):
+            continue  # marked as a byline: read as one, never as a signature
+        if _RIGHT_ALIGNED.search(f"{element.get('style', '')} align={element.get('align', '')}"):
             text = " ".join(inner_text(element).split())
             if 2 <= len(text) <= _MAX_SIGNATURE_CHARS and len(text.split()) <= _MAX_SIGNATURE_WORDS:
                 signed.append(text)
     return marked + signed[-1:]
+
+
+def _marked_bylines(root: HtmlElement) -> list[str]:
+    """The short texts of the elements a class, id or itemprop value marks as a byline, in document order.
+
+    Only the elements holding a matching value are read, found through the values themselves
+    (an element is marked when one of its values is). A page of a few hundred marked-up
+    elements thus costs one XPath walk, not a Python look at each element.
+    """
+    found = []
+    last = None
+    for value in _HINT_VALUES(root):
+        # str(): the cache must not keep the value, which keeps its element and the whole page
+        if not _BYLINE_HINT(str(value)) or (element := value.getparent()) is last:
+            continue
+        last = element
+        if element.tag in ("meta", "link", "script"):
+            continue
+        text = " ".join(inner_text(element).split())
+        if 2 <= len(text) <= _MAX_BYLINE_CHARS:
+            found.append(text)
+    return found
 
 
 def _strings(values: Any) -> list[str]:
