@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import datetime
 
+import lxml.html
 import pytest
 
 from qpan.config import Selectors
-from qpan.crawler.extraction import extract_article, guess_language, is_article_page
+from qpan.crawler.extraction import extract_article, generic, guess_language, is_article_page
 from qpan.timezone import VIETNAM
 
 URL = "https://baoquocphong.vn/tin/phoi-hop-nghi-dinh-03-123.html"
@@ -210,3 +212,20 @@ def _plain_guess(text: str) -> str | None:
 )
 def test_language_guess_shortcut_agrees_with_the_definition(text: str) -> None:
     assert guess_language(text) == _plain_guess(text)
+
+
+def test_the_best_container_is_the_top_discounted_score_however_early_the_search_stops() -> None:
+    # _best stops at the first candidate whose score cannot beat the best discounted score so far;
+    # it must pick what a full look at the top eight picks
+    rng = random.Random(3)
+    links = ["", "<a href='/x'>liên kết</a>", "<a href='/x'>" + "liên kết dài " * 5 + "</a>"]
+    for _ in range(300):
+        blocks = "".join(
+            f"<div>{'chữ ' * rng.randint(0, 30)}{rng.choice(links)}</div>" for _ in range(rng.randint(1, 12))
+        )
+        elements = list(lxml.html.fromstring(f"<div>{blocks}</div>"))
+        scores = {element: rng.choice([rng.uniform(-30, 60), 10.0, 20.0]) for element in elements}
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
+        adjusted = [(e, s * (1 - generic.link_density(e))) for e, s in ranked]
+        expected = max((pair for pair in adjusted if pair[1] > 0), key=lambda pair: pair[1], default=None)
+        assert generic._best(scores) == expected

@@ -199,9 +199,22 @@ def _score(root: HtmlElement) -> dict[HtmlElement, float]:
 
 
 def _best(scores: dict[HtmlElement, float]) -> tuple[HtmlElement, float] | None:
+    """The container with the highest score discounted by its link density, among the top eight
+    (the first of equals), or None when none is positive.
+
+    A discounted score is at most the score, so the candidates after one whose score is no
+    more than the best discounted score so far cannot win: the link densities of big
+    containers, a serialisation each, are mostly not needed.
+    """
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
-    adjusted = [(element, score * (1 - link_density(element))) for element, score in ranked]
-    return max((pair for pair in adjusted if pair[1] > 0), key=lambda pair: pair[1], default=None)
+    best: tuple[HtmlElement, float] | None = None
+    for element, score in ranked:
+        if best is not None and score <= best[1]:
+            break
+        adjusted = score * (1 - link_density(element))
+        if adjusted > 0 and (best is None or adjusted > best[1]):
+            best = (element, adjusted)
+    return best
 
 
 def _widen(best: HtmlElement) -> HtmlElement:
