@@ -108,10 +108,6 @@ _LINK_TEXT = etree.XPath(".//a//text()", smart_strings=False)  # plain str: only
 _HINTED = etree.XPath("descendant::*/@class/.. | descendant::*/@id/..")
 
 
-def _hint(element: HtmlElement) -> str:
-    return f"{element.get('class', '')} {element.get('id', '')}"
-
-
 @lru_cache(maxsize=8192)
 def _judge(hint: str) -> tuple[bool, bool, bool]:
     """(hard negative, soft negative, positive) for a class/id hint; cached because a site's
@@ -151,8 +147,9 @@ def link_density(element: HtmlElement, text: str | None = None) -> float:
 def _prune(root: HtmlElement) -> None:
     etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
     doomed = []
-    for element in _HINTED(root):
-        hint = _hint(element)
+    for element in _HINTED(root):  # the loop runs for a few hundred elements a page: kept lean
+        get = element.get
+        hint = f"{get('class', '')} {get('id', '')}"
         if hint == " ":
             continue
         hard, soft, positive = _judge(hint)
@@ -162,7 +159,7 @@ def _prune(root: HtmlElement) -> None:
             text = inner_text(element)
             if len(text.strip()) < _SOFT_KEEP_CHARS or link_density(element, text) > _SOFT_KEEP_LINK_DENSITY:
                 doomed.append(element)
-        elif "display:none" in element.get("style", "").replace(" ", ""):
+        elif (style := get("style")) and "display:none" in style.replace(" ", ""):
             doomed.append(element)
     for element in doomed:
         if element.getparent() is not None:
@@ -189,7 +186,7 @@ def _score(root: HtmlElement) -> dict[HtmlElement, float]:
             if ancestor is None or ancestor.tag in ("html", "body"):
                 break
             if ancestor not in scores:
-                _, soft, positive = _judge(_hint(ancestor))
+                _, soft, positive = _judge(f"{ancestor.get('class', '')} {ancestor.get('id', '')}")
                 scores[ancestor] = _CLASS_WEIGHT * (positive - soft) + (
                     5.0 if ancestor.tag in ("article", "div", "section", "main") else 0.0
                 )
