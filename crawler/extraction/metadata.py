@@ -74,7 +74,7 @@ def _hint_test(pattern: re.Pattern[str]) -> Callable[[str], bool]:
 
 
 _DATELINE_HINT = _hint_test(re.compile(r"date|time|publish|ngay|thoi-?gian|post-?info|meta|dateline"))
-# no alternative matches a space or a newline, so a hint matches exactly when one of its values does
+# no alternative matches a space, so a hint matches exactly when one of its values does
 _BYLINE_PATTERN = re.compile(r"author|byline|tac-?gia|writer|reporter|nguoi-?viet")
 _BYLINE_HINT = _hint_test(_BYLINE_PATTERN)
 # XPath pre-filters (in document order) so the layout scans skip the bulk of the page in C.
@@ -83,13 +83,14 @@ _BYLINE_HINT = _hint_test(_BYLINE_PATTERN)
 # is a plain walk, and the same elements come back in half the time or less.
 _DATELINE_ELEMENTS = etree.XPath("//h1 | //time | //@class/.. | //@id/..")
 _MICRODATA_DATES = etree.XPath("//@itemprop[.='datePublished']/..")
-# the class, id and itemprop values: as plain strings in three lists (no union to put in document
-# order), and as strings that know their element, in document order
-_HINT_VALUE_LISTS = tuple(
-    etree.XPath(f"descendant-or-self::*/@{name}", smart_strings=False) for name in ("class", "id", "itemprop")
-)
+# the class, id and itemprop values as strings that know their element, in document order; and
+# all of them run together into one string (EXSLT's str:concat, so no Python string per value)
 _HINT_VALUES = etree.XPath(
     "descendant-or-self::*/@class | descendant-or-self::*/@id | descendant-or-self::*/@itemprop"
+)
+_ALL_HINT_VALUES = etree.XPath(
+    "str:concat(descendant-or-self::*/@class | descendant-or-self::*/@id | descendant-or-self::*/@itemprop)",
+    namespaces={"str": "http://exslt.org/strings"},
 )
 _SIGNATURE_ELEMENTS = etree.XPath("descendant-or-self::p[@style or @align] | descendant-or-self::div[@style or @align]")
 _URL_STAMP = re.compile(r"(20\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?\d*\.(?:html?|vnp|chn|ldo)$")
@@ -203,9 +204,9 @@ def _bylines(root: HtmlElement) -> list[str]:
     """Author-looking elements by class/id/itemprop, then the right-aligned signature line
     Vietnamese papers put under the story ("<p style="text-align:right"><strong>Việt Hưng</strong>")."""
     # Most pages mark no byline at all: one search over all their class/id/itemprop values says
-    # so, and then only the signature candidates need a look.
-    values = "\n".join(value for find in _HINT_VALUE_LISTS for value in find(root))
-    marked = _marked_bylines(root) if _BYLINE_PATTERN.search(values.lower()) else []
+    # so, and then only the signature candidates need a look. (Run together, two values can make
+    # a match neither has: that costs the look at the marked ones, which finds nothing.)
+    marked = _marked_bylines(root) if _BYLINE_PATTERN.search(_ALL_HINT_VALUES(root).lower()) else []
     signed = []
     for element in _SIGNATURE_ELEMENTS(root):
         if _BYLINE_HINT(f"{element.get('class', '')} {element.get('id', '')} {element.get('itemprop', '')}"):
