@@ -472,7 +472,10 @@ def clean_normalized(text: str, author: str | None = None, rules: BoilerplateRul
     kept: list[str] = []
     for line in text.split("\n"):
         line = line.strip()
-        if not line or _is_chrome(line, rules) or _is_caption(line, rules):
+        if not line:
+            continue
+        key = _line_key(line)
+        if _is_chrome(line, key, rules) or _is_caption(line, key, rules):
             continue
         if author_key and _line_key(rules.byline_note.sub("", line)).removeprefix("theo ").strip() == author_key:
             continue
@@ -500,14 +503,16 @@ def _without_tail_box(lines: list[str], rules: BoilerplateRules) -> list[str]:
     return lines
 
 
-def _is_chrome(line: str, rules: BoilerplateRules) -> bool:
-    if _line_key(line) in rules.exact_lines:
+def _is_chrome(line: str, key: str, rules: BoilerplateRules) -> bool:
+    """Whether ``line`` (whose ``_line_key`` is ``key``) is site chrome."""
+    if key in rules.exact_lines:
         return True
     return rules.line_pattern.search(line) is not None
 
 
-def _is_caption(line: str, rules: BoilerplateRules) -> bool:
-    if _line_key(line) in rules.caption_exact:
+def _is_caption(line: str, key: str, rules: BoilerplateRules) -> bool:
+    """Whether ``line`` (whose ``_line_key`` is ``key``) is a photo caption or credit."""
+    if key in rules.caption_exact:
         return True
     if len(line) > rules.caption_max_chars * 2:
         return False
