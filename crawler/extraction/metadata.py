@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from lxml import etree
@@ -82,6 +83,7 @@ _BYLINE_HINT = _hint_test(_BYLINE_PATTERN)
 # element ("//*[@class]"): libxml2 evaluates a predicate per node at a cost, an attribute step
 # is a plain walk, and the same elements come back in half the time or less.
 _DATELINE_ELEMENTS = etree.XPath("//h1 | //time | //@class/.. | //@id/..")
+_CANONICAL_LINKS = ".//link[@rel='canonical']"
 _MICRODATA_DATES = etree.XPath("//@itemprop[.='datePublished']/..")
 # the class, id and itemprop values as strings that know their element, in document order; and
 # all of them run together into one string (EXSLT's str:concat, so no Python string per value)
@@ -265,20 +267,20 @@ def collect(root: HtmlElement, url: str, reference: date | None = None) -> tuple
     node = jsonld_article(root) or {}
     meta = meta_tags(root)
 
-    links = [link.get("href", "") for link in root.iterfind(".//link[@rel='canonical']")]
-    _add(candidates, "canonical_url", "link", links)
+    # tree reads are thunks: most pages settle these fields from JSON-LD before they would count
+    _add(candidates, "canonical_url", "link", lambda: [e.get("href", "") for e in root.iterfind(_CANONICAL_LINKS)])
     _add(candidates, "canonical_url", "opengraph", meta.get("og:url"))
     _add(candidates, "canonical_url", "jsonld", [_first_str(node.get(k)) or "" for k in ("mainEntityOfPage", "url")])
 
     _add(candidates, "title", "jsonld", node.get("headline") or node.get("name"))
     _add(candidates, "title", "opengraph", meta.get("og:title"))
-    _add(candidates, "title", "h1", [inner_text(h1) for h1 in root.iterfind(".//h1")][:1])
-    _add(candidates, "title", "title", [inner_text(t) for t in root.iterfind(".//title")][:1])
+    _add(candidates, "title", "h1", lambda: [inner_text(e) for e in islice(root.iterfind(".//h1"), 1)])
+    _add(candidates, "title", "title", lambda: [inner_text(e) for e in islice(root.iterfind(".//title"), 1)])
 
     _add(candidates, "published", "jsonld", node.get("datePublished") or node.get("dateCreated"))
     _add(candidates, "published", "opengraph", meta.get("article:published_time"))
     _add(candidates, "published", "meta", [meta[k] for k in _META_DATE_KEYS if k in meta])
-    _add(candidates, "published", "time", [t.get("datetime", "") for t in root.iterfind(".//time[@datetime]")])
+    _add(candidates, "published", "time", lambda: [e.get("datetime", "") for e in root.iterfind(".//time[@datetime]")])
     _add(candidates, "published", "microdata", lambda: _microdata_dates(root))
     _add(candidates, "published", "dateline", lambda: _datelines(root, reference))
     stamp = _URL_STAMP.search(url.split("?", 1)[0])
