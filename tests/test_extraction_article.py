@@ -10,8 +10,9 @@ import lxml.html
 import pytest
 
 from qpan.config import Selectors
-from qpan.crawler.extraction import extract_article, generic, guess_language, is_article_page
+from qpan.crawler.extraction import extract_article, generic, guess_language, is_article_page, parse_html
 from qpan.timezone import VIETNAM
+from support.pages import page_cases
 
 URL = "https://baoquocphong.vn/tin/phoi-hop-nghi-dinh-03-123.html"
 PARAGRAPH = (
@@ -229,3 +230,28 @@ def test_the_best_container_is_the_top_discounted_score_however_early_the_search
         adjusted = [(e, s * (1 - generic.link_density(e))) for e, s in ranked]
         expected = max((pair for pair in adjusted if pair[1] > 0), key=lambda pair: pair[1], default=None)
         assert generic._best(scores) == expected
+
+
+def test_a_long_caption_does_not_make_a_short_body_long_enough() -> None:
+    # the generic body's text floor leaves captions out, as body_text does
+    caption = "Ảnh minh hoạ: các đại biểu dự hội nghị giao ban tại hội trường lớn của tỉnh. " * 4
+    html = (
+        "<html><body><div class='content'><p>Một đoạn ngắn về hội nghị, chưa đủ dài.</p>"
+        f"<figure><img src='/a.jpg'><figcaption>{caption}</figcaption></figure></div></body></html>"
+    )
+    item = extract_article(html, URL, source="qp")
+    assert item["methods"].get("body_html") != "generic"
+
+
+def test_the_generic_text_floor_is_never_above_the_body_text_length() -> None:
+    # usable() trusts the floor instead of measuring body_text when it reaches MIN_BODY_CHARS
+    rng = random.Random(11)
+    for case in page_cases():
+        if case.id.startswith("realpages/"):
+            continue
+        text = case.body.decode("utf-8", "replace")
+        for piece in [text] + [text[start : start + 20000] for start in rng.sample(range(len(text)), 10)]:
+            root = parse_html(piece)
+            found = generic.extract_body(root) if root is not None else None
+            if found is not None:
+                assert found.text_floor <= len(generic.body_text(found.html.strip())), case.id

@@ -183,18 +183,24 @@ def _body_offers(
 
     A candidate is measured stripped, as the input processor will store it, so that
     ``body_text`` (cached) parses the winning fragment once for this check and the
-    language guess.
+    language guess; the generic extractor's text floor mostly spares that parse.
     """
 
-    def usable(fragment: str | None) -> list[str]:
+    def usable(fragment: str | None, text_floor: int = 0) -> list[str]:
         fragment = fragment.strip() if fragment else fragment
-        if fragment and len(generic.body_text(fragment)) >= generic.MIN_BODY_CHARS:
+        if fragment and (
+            text_floor >= generic.MIN_BODY_CHARS or len(generic.body_text(fragment)) >= generic.MIN_BODY_CHARS
+        ):
             return [fragment]
         return []
 
+    def generic_body() -> list[str]:
+        found = generic.extract_body(root, title=title)
+        return usable(*found) if found else []
+
     return [
         ("selector", lambda: usable(_selected_body(selector, selectors))),
-        ("generic", lambda: usable(generic.extract_body(root, title=title))),
+        ("generic", generic_body),
         ("jsonld", lambda: usable(_jsonld_body(facts.get("jsonld_body")))),
         ("trafilatura", lambda: usable(_trafilatura_body(page, url))),
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 import lxml.html
 from lxml import etree
@@ -281,7 +282,19 @@ def _tidy(body: HtmlElement, title: str | None) -> None:
             element.drop_tree()
 
 
-def extract_body(root: HtmlElement, title: str | None = None) -> str | None:
+class Body(NamedTuple):
+    """What :func:`extract_body` found: the fragment, and a floor under ``len(body_text(html))``.
+
+    The floor counts the non-blank characters of the element's text outside captions, all of
+    which the fragment's ``body_text`` keeps (it only folds whitespace and drops captions), so a
+    floor of MIN_BODY_CHARS or more settles the length check without parsing the fragment again.
+    """
+
+    html: str
+    text_floor: int
+
+
+def extract_body(root: HtmlElement, title: str | None = None) -> Body | None:
     """The main-content HTML fragment of a parsed page, or None. Mutates ``root`` (prunes it).
 
     ``title`` (already extracted) is removed where the layout repeats it inside the body.
@@ -296,9 +309,13 @@ def extract_body(root: HtmlElement, title: str | None = None) -> str | None:
         return None
     element = _with_siblings(*found, scores)
     _tidy(element, title)
-    if text_length(element) == 0:
+    text = inner_text(element)
+    if not text.strip():
         return None
-    return lxml.html.tostring(element, encoding="unicode")
+    floor = len("".join(text.split()))
+    for caption in element.iter("figcaption", "script", "style"):  # nested ones only make the floor lower
+        floor -= len("".join(inner_text(caption).split()))
+    return Body(lxml.html.tostring(element, encoding="unicode"), floor)
 
 
 @lru_cache(maxsize=16)
