@@ -91,7 +91,8 @@ _HINT_VALUES = etree.XPath(
     "descendant-or-self::*/@class | descendant-or-self::*/@id | descendant-or-self::*/@itemprop"
 )
 _ALL_HINT_VALUES = etree.XPath(
-    "str:concat(descendant-or-self::*/@class | descendant-or-self::*/@id | descendant-or-self::*/@itemprop)",
+    "concat(str:concat(descendant-or-self::*/@class), ' ', str:concat(descendant-or-self::*/@id), ' ',"
+    " str:concat(descendant-or-self::*/@itemprop))",  # three walks, cheaper than one union to sort
     namespaces={"str": "http://exslt.org/strings"},
 )
 _SIGNATURE_ELEMENTS = etree.XPath("descendant-or-self::p[@style or @align] | descendant-or-self::div[@style or @align]")
