@@ -257,9 +257,11 @@ def extract_article(
     if "canonical_url" not in item:
         item["canonical_url"] = canonicalize_url(url)
         methods["canonical_url"] = "url"
-    # the guess is "vi" or nothing: a page the markup already says is "vi" keeps it whatever the guess
-    text = generic.body_text(item.get("body_html", "")) or item.get("title", "")
-    if item.get("language") != "vi" and guess_language(text):
+    # the guess is "vi" or nothing: a page the markup already says is "vi" keeps it whatever the
+    # guess, and its body need not be read again for it
+    if item.get("language") != "vi" and guess_language(
+        generic.body_text(item.get("body_html", "")) or item.get("title", "")
+    ):
         item["language"] = "vi"
         methods["language"] = "heuristic"
     item.setdefault("body_html", "")
