@@ -5,17 +5,25 @@ date line) into the field's clean value or drop it (None), so extract_article ca
 candidates method by method and keep the first one that survives. Output processors
 take the first survivor. Context keys: ``url`` (page URL), ``site_name``, ``reference``
 (date used for year-less date lines).
+
+ArticleLoader is where the processors are declared; extract_article runs them through
+``process_input`` and ``output_value`` rather than through a loader instance: a loader pass
+(add_value with its processor lookups, get_collected_values, get_output_value, load_item)
+per field and method cost more than the processors themselves, for one value per field.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from itemloaders.common import wrap_loader_context
 from itemloaders.processors import Identity, MapCompose, TakeFirst
+from itemloaders.utils import arg_to_iter
 from scrapy.loader import ItemLoader
 from w3lib.html import remove_tags, replace_entities
 
@@ -143,3 +151,21 @@ class ArticleLoader(ItemLoader):
     canonical_url_in = MapCompose(absolute_canonical)
     language_in = MapCompose(language_code)
     body_html_in = MapCompose(str.strip)
+
+
+# The declared processors, looked up once (a loader looks them up on every add_value).
+_INPUT_PROCESSORS: dict[str, Callable[..., list[Any]]] = {
+    field: getattr(ArticleLoader, f"{field}_in", ArticleLoader.default_input_processor) for field in ArticleItem.fields
+}
+
+
+def process_input(field: str, values: Any, context: Mapping[str, Any]) -> list[Any]:
+    """``values`` through ``field``'s input processor as ArticleLoader declares it: what
+    ``add_value`` would collect (an empty list when every value was rejected)."""
+    processor = wrap_loader_context(_INPUT_PROCESSORS[field], context)
+    return list(arg_to_iter(processor(arg_to_iter(values))))
+
+
+def output_value(values: list[Any]) -> Any:
+    """The collected values through ArticleLoader's output processor (the first non-empty one)."""
+    return ArticleLoader.default_output_processor(values)

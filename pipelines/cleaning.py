@@ -11,7 +11,6 @@ relevance and dedup), so every line rule is anchored on the whole line.
 from __future__ import annotations
 
 import re
-import threading
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bs4 import BeautifulSoup, CData, NavigableString, PageElement, Tag
-from bs4.builder import LXMLTreeBuilder, ParserRejectedMarkup
 from lxml import etree
 
 from qpan.pipelines.normalize import normalize_text
@@ -66,7 +63,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 _NAME_PARTS = re.compile(r"[\s/]+")
 _BYLINE_PARTS = re.compile(r"[\s\-–/,]+")
 _NOT_A_BYLINE = re.compile(r"[.!?:;\"“”]$|\d")
-_TEXT_TYPES = (NavigableString, CData)  # what get_text() keeps: no comments, scripts, doctypes
 
 
 class BrokenHtml(ValueError):
@@ -149,63 +145,125 @@ def load_rules(path: Path = BOILERPLATE_FILE) -> BoilerplateRules:
 # --- HTML ----------------------------------------------------------------------------------------
 
 
-class _ReusingLxmlBuilder(LXMLTreeBuilder):
-    """bs4's lxml tree builder that keeps its lxml parser from one soup to the next.
+# The text is the one BeautifulSoup (lxml builder) gave when this module used it; lxml's tree is
+# walked directly, five times faster, and these are the soup's rules the walk reproduces: strings
+# inside these elements are not text (bs4's Script, Stylesheet, TemplateString and Ruby strings) ...
+_STRING_CONTAINERS = frozenset({"script", "style", "template", "rt", "rp"})
+# ... and a string of ASCII whitespace only counts as one character, except inside these
+_KEEPS_WHITESPACE = frozenset({"pre", "textarea"})
+_ASCII_SPACES = " \n\t\x0c\r"
+# attributes bs4 splits into a list of words, on every element and by element (the rest stay one string)
+_WORD_LISTS = frozenset({"class", "accesskey", "dropzone"})
+_WORD_LISTS_BY_TAG = {
+    "a": frozenset({"rel", "rev"}),
+    "link": frozenset({"rel", "rev"}),
+    "td": frozenset({"headers"}),
+    "th": frozenset({"headers"}),
+    "form": frozenset({"accept-charset"}),
+    "object": frozenset({"archive"}),
+    "area": frozenset({"rel"}),
+    "icon": frozenset({"sizes"}),
+    "iframe": frozenset({"sandbox"}),
+    "output": frozenset({"for"}),
+}
+_WORDS = re.compile(r"\S+")
+_HTML_END = re.compile("</html", re.IGNORECASE)
+_REMOVED = "Removed"  # the tag of a removed element: lxml's HTML parser lower-cases every tag it reads
 
-    Stock bs4 makes a new lxml parser per soup, and lxml inspects the builder's callback
-    signatures every time: on an article-sized fragment that is about a fifth of the parse.
-    The parser is dropped after a failed feed, so a broken page cannot leak into the next.
-    One builder per thread (a parser is not thread-safe).
 
-    Its ``start`` and ``end`` callbacks also skip the XML namespace bookkeeping the stock
-    builder does for every element, another fifth: lxml's HTML parser reports no namespaces,
-    so the soup built is the same.
+def _document(body_html: str) -> etree._Element | None:
+    """The parsed fragment under a holder element that stands for the document itself.
+
+    It is parsed the way bs4 fed lxml (push parser, one feed), so the tree is the one the
+    soup was built from. ``huge_tree``: lxml builds no tree below 255 nested elements (the
+    soup, built from parser events, had no such limit), 2,048 with it; extraction's own
+    parse stops at 255, so no body it produces comes near. The holder takes the comments
+    beside ``<html>`` too, and lets the box removal climb to and drop "the document" as it
+    could in the soup. None when the fragment holds no element (empty, blank, or comments
+    only: no text either way).
+    """
+    markup = body_html[1:] if body_html.startswith("\ufeff") else body_html
+    parser = etree.HTMLParser(huge_tree=True)
+    parser.feed(markup)
+    root = parser.close()
+    if root is None:
+        return None
+    holder = etree.Element("document")
+    holder.extend([*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()])
+    if _HTML_END.search(markup):
+        _put_outside_strings(holder, markup)
+    return holder
+
+
+class _OutsideHtml:
+    """lxml parser target listing what the parser reports outside any element, in order:
+    None for an element or a comment, the string itself for a string.
+
+    After an explicit ``</html>``, the blanks before the next tag, comment or the end are
+    such strings; the soup kept them (each counts in the text length that decides whether a
+    chrome-marked wrapper holds the story, and one between two ``<html>`` keeps their words
+    apart), lxml's tree has no place for them.
     """
 
     def __init__(self) -> None:
-        super().__init__()
-        self._parser: etree.HTMLParser | None = None
+        self.depth = 0
+        self.run: list[str] = []
+        self.found: list[str | None] = []
 
-    def default_parser(self, encoding: str | None) -> Any:
-        if encoding is not None:
-            return super().default_parser(encoding)
-        if self._parser is None:
-            self._parser = etree.HTMLParser(target=self, recover=True, huge_tree=self.huge_tree)
-        return self._parser
+    def _flush(self) -> None:
+        if self.run:
+            string = "".join(self.run)
+            self.found.append(string if string.strip(_ASCII_SPACES) else "\n" if "\n" in string else " ")
+            self.run = []
 
-    def start(self, tag: str | bytes, attrib: dict[str | bytes, str | bytes], nsmap: Any = None) -> None:
-        assert self.soup is not None and isinstance(tag, str)
-        self.soup.handle_starttag(
-            tag, None, None, self.attribute_dict_class(attrib), namespaces=self.active_namespace_prefixes[-1]
-        )
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self._flush()
+        if self.depth == 0:
+            self.found.append(None)
+        self.depth += 1
 
-    def end(self, tag: str | bytes) -> None:
-        assert self.soup is not None and isinstance(tag, str)
-        self.soup.endData()
-        self.soup.handle_endtag(tag, None)
+    def end(self, tag: str) -> None:
+        self._flush()
+        self.depth -= 1
 
-    def feed(self, markup: Any) -> None:
-        try:
-            super().feed(markup)
-        except BaseException:
-            self._parser = None
-            raise
+    def data(self, data: str) -> None:
+        if self.depth == 0:
+            self.run.append(data)
+
+    def comment(self, text: str) -> None:
+        self._flush()
+        if self.depth == 0:
+            self.found.append(None)
+
+    def doctype(self, name: str, public_id: str, system_url: str) -> None:
+        self._flush()
+
+    def close(self) -> list[str | None]:
+        self._flush()
+        return self.found
 
 
-_BUILDERS = threading.local()
-
-
-def _soup(body_html: str) -> BeautifulSoup:
-    builder = getattr(_BUILDERS, "builder", None)
-    if builder is None:
-        builder = _BUILDERS.builder = _ReusingLxmlBuilder()
-    return BeautifulSoup(body_html, builder=builder)
+def _put_outside_strings(holder: etree._Element, markup: str) -> None:
+    """The strings outside any element (see :class:`_OutsideHtml`) as the text and tails of the
+    holder's children, where the parser reported them; a second parse, only for the rare
+    fragment with an explicit ``</html>``."""
+    parser = etree.HTMLParser(target=_OutsideHtml())
+    parser.feed(markup)
+    previous: etree._Element | None = None
+    nodes = iter(holder)
+    for found in parser.close():
+        if found is None:
+            previous = next(nodes, previous)
+        elif previous is None:
+            holder.text = found
+        else:
+            previous.tail = found
 
 
 def html_to_text(body_html: str, rules: BoilerplateRules | None = None) -> str:
     """Normalised text of an article body fragment, one paragraph per "\\n\\n"-separated block.
 
-    One walk over the soup drops the chrome and collects the text at once; only when a
+    One walk over the tree drops the chrome and collects the text at once; only when a
     "Tin liên quan" heading turned up (rare) are those boxes removed and the text walked again.
     Raises :class:`BrokenHtml` when the input is not readable as HTML.
     """
@@ -213,53 +271,67 @@ def html_to_text(body_html: str, rules: BoilerplateRules | None = None) -> str:
     if len(_CONTROL.findall(body_html[:20000])) > max(20, len(body_html[:20000]) // 20):
         raise BrokenHtml("body is mostly control characters, not HTML text")
     try:
-        soup = _soup(body_html)
-        text, headings = _walk(soup, rules)
+        document = _document(body_html)
+        if document is None:
+            return ""
+        text, headings = _walk(document, rules)
         if headings:
-            _drop_related_boxes(headings, rules)
-            text, _ = _walk(soup, None)
-    except (ParserRejectedMarkup, RecursionError, AssertionError, ValueError, TypeError) as exc:
+            _drop_related_boxes(document, headings, rules)
+            text, _ = _walk(document, None)
+    except (etree.ParserError, RecursionError, AssertionError, ValueError, TypeError) as exc:
         raise BrokenHtml(f"HTML parser failed: {type(exc).__name__}") from None
     text = " ".join(text.split()).replace(_LINE_MARK, "\n").replace(_PARAGRAPH_MARK, "\n\n")
     return normalize_text(text)
 
 
-def _walk(soup: BeautifulSoup, rules: BoilerplateRules | None) -> tuple[str, list[NavigableString]]:
-    """The soup's text with paragraph and line marks, in document order.
+def _children(element: etree._Element) -> list[etree._Element | str]:
+    """What the soup held under ``element``: its text, then each child followed by its tail."""
+    found: list[etree._Element | str] = [element.text] if element.text else []
+    for child in element:
+        found.append(child)
+        if child.tail:
+            found.append(child.tail)
+    return found
+
+
+def _walk(document: etree._Element, rules: BoilerplateRules | None) -> tuple[str, list[etree._Element]]:
+    """The document's text with paragraph and line marks, in document order.
 
     With ``rules``, what the markup marks as not-the-story is removed on the way (a removed
-    element's subtree is never visited, so the text is that of the pruned tree) and the strings
-    that look like a related-articles heading are returned for :func:`_drop_related_boxes`.
-    Iterative, not recursive: nesting depth is the page's to choose.
+    element's subtree is never visited, so the text is that of the pruned tree) and the elements
+    holding a string that looks like a related-articles heading are returned for
+    :func:`_drop_related_boxes`. Iterative, not recursive: nesting depth is the page's to choose.
     """
     pieces: list[str] = []
-    headings: list[NavigableString] = []
+    headings: list[etree._Element] = []
     total = 0
-    stack: list[tuple[Iterator[PageElement], str]] = [(iter(tuple(soup.contents)), "")]
+    # (children left, closing mark, inside a string container, the element itself)
+    stack = [(iter(_children(document)), "", False, document)]
     while stack:
-        children, closing = stack[-1]
+        children, closing, contained, parent = stack[-1]
         for node in children:
-            if not isinstance(node, Tag):
-                if type(node) in _TEXT_TYPES:
-                    pieces.append(node)
-                if rules is not None and rules.related_heading.match(node):
-                    headings.append(node)
+            if isinstance(node, str) or not isinstance(node.tag, str):  # a string, a comment
+                string = node if isinstance(node, str) else node.text or ""
+                if isinstance(node, str) and not contained:
+                    pieces.append(string)
+                if rules is not None and rules.related_heading.match(string):
+                    headings.append(parent)
                 continue
             if rules is not None:
-                if node.name in rules.drop_tags:
-                    node.extract()
+                if node.tag in rules.drop_tags:
+                    _remove(node, document)
                     continue
-                if node.attrs and _marked_as_chrome(node, rules):
-                    total = total or len(soup.get_text())
+                if node.attrib and _marked_as_chrome(node, rules):
+                    total = total or _text_length(document)
                     if not _holds_the_story(node, total):
-                        node.extract()
+                        _remove(node, document)
                         continue
-            if node.name == "br":
+            if node.tag == "br":
                 pieces.append(_LINE_MARK)
                 continue
-            mark = _PARAGRAPH_MARK if node.name in _BLOCK_TAGS else ""
+            mark = _PARAGRAPH_MARK if node.tag in _BLOCK_TAGS else ""
             pieces.append(mark)
-            stack.append((iter(tuple(node.contents)), mark))
+            stack.append((iter(_children(node)), mark, contained or node.tag in _STRING_CONTAINERS, node))
             break
         else:
             stack.pop()
@@ -267,49 +339,119 @@ def _walk(soup: BeautifulSoup, rules: BoilerplateRules | None) -> tuple[str, lis
     return "".join(pieces), headings
 
 
-def _marked_as_chrome(tag: Tag, rules: BoilerplateRules) -> bool:
-    classes = tag.get("class") or ()
-    marks = " ".join(classes) if isinstance(classes, list) else str(classes)
-    if rules.drop_class.search(f"{marks} {tag.get('id') or ''}"):
+def _remove(element: etree._Element, document: etree._Element) -> None:
+    """Take ``element``'s subtree out of the document, but not its tail.
+
+    The element stays, empty and renamed ``_REMOVED``, so its tail stays a string of its own,
+    as in the soup: merged into the text before it (``drop_tree``), it would count and strip
+    differently (a blank tail counts as one character; "a " and " b" strip to "ab", "a  b"
+    does not).
+    """
+    if element is document:
+        document.clear()
+        return
+    element.clear(keep_tail=True)
+    element.tag = _REMOVED
+
+
+def _attached(element: etree._Element, document: etree._Element) -> bool:
+    """Whether ``element`` is still in the document (not removed with a box, nor inside one)."""
+    if element.tag == _REMOVED:
+        return False
+    return element is document or any(ancestor is document for ancestor in element.iterancestors())
+
+
+def _attribute(element: etree._Element, name: str) -> list[str] | str | None:
+    """``element.get(name)`` as the soup gave it: a list of words for class, rel on links and the like."""
+    value = element.get(name)
+    if value is not None and (name in _WORD_LISTS or name in _WORD_LISTS_BY_TAG.get(element.tag, ())):
+        return _WORDS.findall(value)
+    return value
+
+
+def _marked_as_chrome(element: etree._Element, rules: BoilerplateRules) -> bool:
+    classes = _attribute(element, "class") or ()
+    if rules.drop_class.search(f"{' '.join(classes)} {element.get('id') or ''}"):
         return True
     for name, values in rules.drop_attributes.items():
-        value = tag.get(name)
+        value = _attribute(element, name)
         if value and any(part.casefold() in values for part in (value if isinstance(value, list) else [value])):
             return True
     return False
 
 
-def _holds_the_story(tag: Tag, total: int) -> bool:
+def _strings(element: etree._Element) -> Iterator[str]:
+    """The strings ``get_text()`` joined in the soup: those of ``element``'s own kind (plain text,
+    or for a script, template or ruby element the strings of that kind), blank ones as one character."""
+    own = element.tag if element.tag in _STRING_CONTAINERS else None
+    ancestors = list(element.iterancestors())
+    container = next((a.tag for a in ancestors if a.tag in _STRING_CONTAINERS), None)
+    keeps = any(a.tag in _KEEPS_WHITESPACE for a in ancestors)
+    # (element, innermost string container, inside pre/textarea) for the element's own strings
+    stack: list[tuple[Iterator[etree._Element | str], str | None, bool]] = []
+    kind = own or container
+    keeping = keeps or element.tag in _KEEPS_WHITESPACE
+    stack.append((iter(_children(element)), kind, keeping))
+    while stack:
+        children, kind, keeping = stack[-1]
+        for node in children:
+            if isinstance(node, str):
+                if kind == own:
+                    yield node if keeping or node.strip(_ASCII_SPACES) else ("\n" if "\n" in node else " ")
+                continue
+            if isinstance(node.tag, str):
+                inner = node.tag if node.tag in _STRING_CONTAINERS else kind
+                stack.append((iter(_children(node)), inner, keeping or node.tag in _KEEPS_WHITESPACE))
+                break
+        else:
+            stack.pop()
+
+
+def _text_length(element: etree._Element) -> int:
+    """``len(tag.get_text())`` in the soup."""
+    return sum(map(len, _strings(element)))
+
+
+def _stripped_text(element: etree._Element) -> str:
+    """``tag.get_text(strip=True)`` in the soup."""
+    return "".join(filter(None, (string.strip() for string in _strings(element))))
+
+
+def _holds_the_story(element: etree._Element, total: int) -> bool:
     """A wrapper with a misleading class ("content has-share") must not take the story with it."""
-    return len(tag.get_text()) > max(500, total // 2)
+    return _text_length(element) > max(500, total // 2)
 
 
-def _link_share(tag: Tag) -> float:
-    text = len(tag.get_text(strip=True))
-    links = sum(len(a.get_text(strip=True)) for a in tag.find_all("a"))
+def _link_share(element: etree._Element) -> float:
+    text = len(_stripped_text(element))
+    links = sum(len(_stripped_text(a)) for a in element.iterdescendants("a"))
     return links / text if text else 1.0
 
 
-def _drop_related_boxes(headings: list[NavigableString], rules: BoilerplateRules) -> None:
-    """Drop "Tin liên quan" boxes: the heading with its link list, or its whole link-only container."""
-    for string in headings:
-        heading = string.parent
-        if not isinstance(heading, Tag) or heading.decomposed:
+def _drop_related_boxes(document: etree._Element, headings: list[etree._Element], rules: BoilerplateRules) -> None:
+    """Drop "Tin liên quan" boxes: the heading with its link list, or its whole link-only container.
+
+    ``headings`` are the elements holding a heading string; one already dropped with an earlier
+    heading's box is skipped.
+    """
+    for heading in headings:
+        if not _attached(heading, document):
             continue
-        while heading.parent is not None and heading.parent.get_text(strip=True) == heading.get_text(strip=True):
-            heading = heading.parent
-        container = heading.parent
+        while heading is not document and _stripped_text(heading.getparent()) == _stripped_text(heading):
+            heading = heading.getparent()
+        container = heading.getparent()
         if (
-            isinstance(container, Tag)
-            and container.name not in ("body", "html", "[document]")
+            container is not None
+            and container is not document
+            and container.tag not in ("body", "html")
             and _link_share(container) >= rules.link_density
         ):
-            container.decompose()
+            _remove(container, document)
             continue
-        following = heading.find_next_sibling()
-        if following is not None and (following.name in ("ul", "ol") or _link_share(following) >= rules.link_density):
-            following.decompose()
-        heading.decompose()
+        following = next((e for e in heading.itersiblings() if isinstance(e.tag, str) and e.tag != _REMOVED), None)
+        if following is not None and (following.tag in ("ul", "ol") or _link_share(following) >= rules.link_density):
+            _remove(following, document)
+        _remove(heading, document)
 
 
 # --- plain text ---------------------------------------------------------------------------------
@@ -330,7 +472,10 @@ def clean_normalized(text: str, author: str | None = None, rules: BoilerplateRul
     kept: list[str] = []
     for line in text.split("\n"):
         line = line.strip()
-        if not line or _is_chrome(line, rules) or _is_caption(line, rules):
+        if not line:
+            continue
+        key = _line_key(line)
+        if _is_chrome(line, key, rules) or _is_caption(line, key, rules):
             continue
         if author_key and _line_key(rules.byline_note.sub("", line)).removeprefix("theo ").strip() == author_key:
             continue
@@ -358,14 +503,16 @@ def _without_tail_box(lines: list[str], rules: BoilerplateRules) -> list[str]:
     return lines
 
 
-def _is_chrome(line: str, rules: BoilerplateRules) -> bool:
-    if _line_key(line) in rules.exact_lines:
+def _is_chrome(line: str, key: str, rules: BoilerplateRules) -> bool:
+    """Whether ``line`` (whose ``_line_key`` is ``key``) is site chrome."""
+    if key in rules.exact_lines:
         return True
     return rules.line_pattern.search(line) is not None
 
 
-def _is_caption(line: str, rules: BoilerplateRules) -> bool:
-    if _line_key(line) in rules.caption_exact:
+def _is_caption(line: str, key: str, rules: BoilerplateRules) -> bool:
+    """Whether ``line`` (whose ``_line_key`` is ``key``) is a photo caption or credit."""
+    if key in rules.caption_exact:
         return True
     if len(line) > rules.caption_max_chars * 2:
         return False

@@ -155,6 +155,14 @@ _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e]")
 _ODD_SPACES = re.compile("[\t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\u0085]")
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+# every character one of the four passes above would change ("\r" starts every line break they
+# rewrite): text without any, most of it (the clean stage's HTML text has its whitespace folded
+# already), skips them for one scan
+_ANY_ODD_CHARACTER = re.compile(
+    "["
+    + "".join(pattern.pattern[1:-1] for pattern in (_CONTROLS, _INVISIBLE, _ODD_SPACES))
+    + "\r\u2028\u2029\u0085]"
+)
 
 
 def strip_controls(text: str) -> str:
@@ -199,8 +207,9 @@ def normalize_text(text: str) -> str:
     """
     if "&" in text:
         text = _ENTITY.sub(lambda match: html.unescape(match.group()), text)
-    text = strip_controls(text)  # after the entities: "&#12;" is a form feed too
-    text = _LINE_BREAKS.sub("\n", _ODD_SPACES.sub(" ", _INVISIBLE.sub("", text)))
+    if _ANY_ODD_CHARACTER.search(text):
+        text = strip_controls(text)  # after the entities: "&#12;" is a form feed too
+        text = _LINE_BREAKS.sub("\n", _ODD_SPACES.sub(" ", _INVISIBLE.sub("", text)))
     # One pass over the lines places the tone marks and folds the spaces together: the regex
     # passes it replaces (" {2,}", " *\n *", "\n{3,}") each cost as much as this on Vietnamese text.
     # map/filter keep the per-token loop in C (the cached _retone_token is a C callable).

@@ -136,6 +136,69 @@ def test_broken_html_is_tolerated_or_rejected() -> None:
         html_to_text("\x00\x01\x02\x03" * 200)
 
 
+# html_to_text walks lxml's tree; the text must stay the one the BeautifulSoup walk it replaced
+# gave (every expected value below is what that version returned). Each case pins one rule the
+# soup followed and a plain lxml walk would not.
+_STORY = ("Đoạn văn bản thường của bài báo. " * 20)[:400]
+_WRAPPER = ("Khung chia sẻ có nhiều chữ hơn. " * 30)[:600]  # marked "share", longer than 500 characters
+
+
+def test_ruby_annotations_and_templates_are_not_text() -> None:
+    assert html_to_text("<p>Hán<rt>han</rt> tự<rp>(</rp></p>") == "Hán tự"
+    assert html_to_text("<p>Một</p><template><p>Hai</p></template>") == "Một"
+
+
+def test_a_blank_string_counts_as_one_character_when_weighing_a_marked_wrapper() -> None:
+    # 50 blank strings of 6 characters: counted as 1 each, the story is 1,050 characters and the
+    # 600-character wrapper holds more than half of it, so it stays
+    html = f"<p>{_STORY}</p>" + "<i></i>\n     " * 50 + f"<div class='share'>{_WRAPPER}</div>"
+    assert html_to_text(html) == f"{_STORY}\n\n{_WRAPPER}".replace("  ", " ").strip()
+    # inside <pre> they count whole: 1,300 characters, and the wrapper goes
+    html = f"<p>{_STORY}</p><pre>" + "<i></i>\n     " * 50 + f"</pre><div class='share'>{_WRAPPER}</div>"
+    assert html_to_text(html) == _STORY.strip()
+
+
+def test_a_removed_element_leaves_its_tail_a_string_of_its_own() -> None:
+    # 251 blank strings around 250 removed scripts count 251 characters; merged into one they would
+    # count 1, and the wrapper would then hold more than half of the text and stay
+    html = f"<p>{_STORY}</p>" + "\n<script>x</script>\n" * 250 + f"<div class='share'>{_WRAPPER}</div>"
+    assert html_to_text(html) == _STORY.strip()
+
+
+def test_blanks_after_an_explicit_html_end_tag_count() -> None:
+    # lxml's tree has no place for the 250 blank strings after </html>; the soup counted them
+    html = f"<p>{_STORY}</p></html>" + "\n<!---->" * 250 + f"<div class='share'>{_WRAPPER}</div>"
+    assert html_to_text(html) == _STORY.strip()
+    assert html_to_text("<p>Một</p></html>\n<p>Hai</p>") == "Một\n\nHai"
+
+
+def test_a_second_byte_order_mark_is_dropped_too() -> None:
+    # the soup dropped one and lxml the next; left in, it would hide the heading
+    html = "Tin liên quan<ul><li><a href='/a'>Bài khác</a></li></ul><p>Nội dung.</p>"
+    assert html_to_text("\ufeff\ufeff" + html) == html_to_text(html)
+
+
+def test_deeply_nested_markup_keeps_its_text() -> None:
+    html = "<p>" + "<b>" * 300 + "sâu" + "</b>" * 300 + "</p><p>sau</p>"
+    assert html_to_text(html) == "sâu\n\nsau"
+
+
+def test_attribute_words_are_split_as_html_defines_them() -> None:
+    # rel is a word list on links only: "author me" marks a link as a byline, not a span
+    html = "<p><a rel='author me' href='/a'>Tác giả A</a> <span rel='author me'>Tác giả B</span> <a rel='me'>C</a></p>"
+    assert html_to_text(html) == "Tác giả B C"
+    assert html_to_text("<p class=' x  share '>Chia sẻ</p><p class='sharex'>Giữ</p>") == "Giữ"
+
+
+def test_a_related_box_with_two_headings_is_dropped_once() -> None:
+    # the BeautifulSoup version raised AttributeError here (the second heading went with the first box)
+    links = "".join(
+        f"<h3>{h}</h3><ul><li><a href='/{i}'>{'Bài liên quan rất dài ' * 3}</a></li></ul>"
+        for i, h in enumerate(["Tin liên quan", "Xem thêm"])
+    )
+    assert html_to_text(f"<p>{_STORY}</p><div>{links}</div><p>Sau</p>") == f"{_STORY.strip()}\n\nSau"
+
+
 def test_stage_cleans_html_item() -> None:
     item = {"source": "s", "body_html": HTML, "author": None}
     out = CleanStage().process_item(item)

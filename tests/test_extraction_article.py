@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import random
+import re
 from datetime import datetime
 
+import lxml.html
+import pytest
+
 from qpan.config import Selectors
-from qpan.crawler.extraction import extract_article, guess_language, is_article_page
+from qpan.crawler.extraction import extract_article, generic, guess_language, is_article_page, parse_html
 from qpan.timezone import VIETNAM
+from support.pages import page_cases
 
 URL = "https://baoquocphong.vn/tin/phoi-hop-nghi-dinh-03-123.html"
 PARAGRAPH = (
@@ -128,3 +134,124 @@ def test_is_article_page() -> None:
         + "</ul></body></html>"
     )
     assert not is_article_page(extract_article(listing, "https://baoquocphong.vn/thoi-su", source="qp"))
+
+
+# The layout scans pre-select elements with XPath; each marker must still find its element.
+@pytest.mark.parametrize(
+    "byline",
+    [
+        '<span class="author-name">Minh Anh</span>',
+        '<span id="tacgia">Minh Anh</span>',
+        '<span itemprop="author">Minh Anh</span>',
+        '<p style="text-align: right"><strong>Minh Anh</strong></p>',
+        '<div align="right">Minh Anh</div>',
+    ],
+)
+def test_the_byline_is_found_by_any_of_its_markers(byline: str) -> None:
+    item = extract_article(page(body=f"<div class='content'><p>{PARAGRAPH}</p>{byline}</div>"), URL, source="qp")
+    assert (item.get("author"), item["methods"].get("author")) == ("Minh Anh", "byline")
+
+
+@pytest.mark.parametrize(
+    ("dateline", "method"),
+    [
+        ('<span class="date">Thứ Hai, 20/03/2023 08:15</span>', "dateline"),
+        ('<div id="ngay-dang">20/03/2023 08:15</div>', "dateline"),
+        ("<time>20/03/2023 08:15</time>", "dateline"),
+        ('<span itemprop="datePublished" content="2023-03-20T08:15:00+07:00">20/03</span>', "microdata"),
+    ],
+)
+def test_the_date_is_found_by_any_of_its_markers(dateline: str, method: str) -> None:
+    item = extract_article(page(body=dateline), URL, source="qp")
+    assert item["published"] == datetime(2023, 3, 20, 8, 15, tzinfo=VIETNAM)
+    assert item["methods"]["published"] == method
+
+
+def test_the_dateline_after_the_headline_wins_over_the_one_in_the_top_bar() -> None:
+    html = page(body='<span class="date">20/03/2023 08:15</span>').replace(
+        "<body>", '<body><div class="top-date">Thứ Hai, 20/05/2024</div>'
+    )
+    assert extract_article(html, URL, source="qp")["published"] == datetime(2023, 3, 20, 8, 15, tzinfo=VIETNAM)
+
+
+def test_a_block_marked_by_its_id_is_pruned() -> None:
+    comments = "".join(f"<p>Bạn đọc {i}: {PARAGRAPH}</p>" for i in range(3))
+    html = page().replace('<div class="footer">', f'<div id="binh-luan">{comments}</div><div class="footer">')
+    item = extract_article(html, URL, source="qp")
+    assert "Đoạn 3" in item["body_html"] and "Bạn đọc" not in item["body_html"]
+
+
+def test_the_site_name_from_opengraph_leaves_the_title() -> None:
+    head = '<meta property="og:site_name" content="Nhịp Sống Mới">'
+    html = page(head=head).replace("<h1>Tiêu đề bài</h1>", "")
+    html = html.replace("<title>Tiêu đề bài - Báo Quốc phòng</title>", "<title>Tiêu đề bài | Nhịp Sống Mới</title>")
+    item = extract_article(html, URL, source="qp")
+    assert item["title"] == "Tiêu đề bài"
+
+
+def _plain_guess(text: str) -> str | None:
+    """guess_language as defined: the share of Vietnamese letters among all letters of the sample."""
+    sample = text[:2000]
+    letters = len(re.sub(r"[\W\d_]+", "", sample))
+    vietnamese = len(re.findall(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", sample, re.I))
+    return "vi" if letters >= 20 and vietnamese / letters >= 0.04 else None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PARAGRAPH,
+        PARAGRAPH.upper(),
+        "The Ministry of Public Security and the Ministry of National Defence met in Hà Nội.",
+        "ă" * 20 + " 1" * 490,  # few letters, all Vietnamese: 20 of 20
+        "ă" * 19 + " 1" * 490,
+        "ă" * 20 + "b" * 480,  # exactly the share
+        "ă" * 20 + "b" * 481,  # just under it
+        "Đ" * 25 + "." * 5000,
+        "x" * 10 + "ơ" * 3,
+    ],
+)
+def test_language_guess_shortcut_agrees_with_the_definition(text: str) -> None:
+    assert guess_language(text) == _plain_guess(text)
+
+
+def test_the_best_container_is_the_top_discounted_score_however_early_the_search_stops() -> None:
+    # _best stops at the first candidate whose score cannot beat the best discounted score so far;
+    # it must pick what a full look at the top eight picks
+    rng = random.Random(3)
+    links = ["", "<a href='/x'>liên kết</a>", "<a href='/x'>" + "liên kết dài " * 5 + "</a>"]
+    for _ in range(300):
+        blocks = "".join(
+            f"<div>{'chữ ' * rng.randint(0, 30)}{rng.choice(links)}</div>" for _ in range(rng.randint(1, 12))
+        )
+        elements = list(lxml.html.fromstring(f"<div>{blocks}</div>"))
+        scores = {element: rng.choice([rng.uniform(-30, 60), 10.0, 20.0]) for element in elements}
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
+        adjusted = [(e, s * (1 - generic.link_density(e))) for e, s in ranked]
+        expected = max((pair for pair in adjusted if pair[1] > 0), key=lambda pair: pair[1], default=None)
+        assert generic._best(scores) == expected
+
+
+def test_a_long_caption_does_not_make_a_short_body_long_enough() -> None:
+    # the generic body's text floor leaves captions out, as body_text does
+    caption = "Ảnh minh hoạ: các đại biểu dự hội nghị giao ban tại hội trường lớn của tỉnh. " * 4
+    html = (
+        "<html><body><div class='content'><p>Một đoạn ngắn về hội nghị, chưa đủ dài.</p>"
+        f"<figure><img src='/a.jpg'><figcaption>{caption}</figcaption></figure></div></body></html>"
+    )
+    item = extract_article(html, URL, source="qp")
+    assert item["methods"].get("body_html") != "generic"
+
+
+def test_the_generic_text_floor_is_never_above_the_body_text_length() -> None:
+    # usable() trusts the floor instead of measuring body_text when it reaches MIN_BODY_CHARS
+    rng = random.Random(11)
+    for case in page_cases():
+        if case.id.startswith("realpages/"):
+            continue
+        text = case.body.decode("utf-8", "replace")
+        for piece in [text] + [text[start : start + 20000] for start in rng.sample(range(len(text)), 10)]:
+            root = parse_html(piece)
+            found = generic.extract_body(root) if root is not None else None
+            if found is not None:
+                assert found.text_floor <= len(generic.body_text(found.html.strip())), case.id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -74,3 +76,36 @@ def test_year_less_dates_need_a_reference() -> None:
     # a page read on 2 January dated "28/12" is from the previous year
     assert parse_date("Chiều 28/12", reference=datetime(2024, 1, 2, tzinfo=VIETNAM)) == vn(2023, 12, 28)
     assert parse_date("Sáng 31/2", reference=2023) is None
+
+
+def _isoparse_reference(text: str) -> datetime | None:
+    """The plain ISO path as it read before its shortcut: dateutil's isoparse, then the year check."""
+    from dateutil import parser
+
+    iso = re.sub(r"\s+(?=(?:Z|[+-]\d{2}:?\d{2})$)", "", text.strip()).replace(" ", "T", 1)
+    try:
+        found = parser.isoparse(iso)
+    except (ValueError, OverflowError):
+        return None
+    if not 1945 <= found.year <= 2100:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=VIETNAM)
+
+
+def test_plain_iso_dates_read_exactly_as_isoparse_reads_them() -> None:
+    rng = random.Random(5)
+    fields = {
+        "year": ["2026", "1944", "2101", "0000"],
+        "month": ["01", "02", "12", "13", "00"],
+        "day": ["01", "28", "29", "30", "31", "32"],
+        "hour": ["00", "08", "23", "24", "25"],
+        "minute": ["00", "59", "60"],
+        "second": ["", ":00", ":59", ":60", ":00.5"],
+        "zone": ["Z", "+07:00", "+0700", "-05:30", "+00:00", "-00:00", "+23:59", "+24:00", "+07:60", " +07:00"] + [""],
+    }
+    for _ in range(3000):
+        f = {name: rng.choice(values) for name, values in fields.items()}
+        text = f"{f['year']}-{f['month']}-{f['day']}T{f['hour']}:{f['minute']}{f['second']}{f['zone']}"
+        found, expected = parse_date(text), _isoparse_reference(text)
+        assert found == expected, text
+        assert repr(getattr(found, "tzinfo", None)) == repr(getattr(expected, "tzinfo", None)), text

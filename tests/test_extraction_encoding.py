@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from qpan.crawler.extraction.encoding import decode_html, vietnamese_score
+from qpan.crawler.extraction.encoding import decode_html, plain_utf8, vietnamese_score
 
 TEXT = (
     "Bộ Công an và Bộ Quốc phòng phối hợp bảo vệ an ninh quốc gia theo Nghị định số 03/2019/NĐ-CP, người dân Việt Nam"
@@ -92,3 +92,24 @@ def test_score_punishes_mojibake() -> None:
     assert vietnamese_score(TEXT) > 0.9
     assert vietnamese_score(TEXT.encode().decode("latin-1")) < 0
     assert vietnamese_score("Bé C«ng an vµ Bé Quèc phßng NghÞ ®Þnh") < 0
+
+
+UTF8 = page(TEXT).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("body", "plain"),
+    [
+        (UTF8, True),
+        (page(TEXT, "windows-1258").encode("utf-8"), True),
+        (b"\xef\xbb\xbf" + UTF8, False),  # decode_html drops the byte-order mark
+        (b"\xff\xfe" + page(TEXT).encode("utf-16-le"), False),
+        (UTF8[:-30] + b"\xe1" + UTF8[-30:], False),  # one broken byte
+        (page("Ho\xe0ng").encode("cp1252"), False),
+    ],
+)
+def test_plain_utf8_is_the_text_decode_html_reads(body: bytes, plain: bool) -> None:
+    # extract_article parses these bytes in place of the decoded text: they must be that text
+    text = plain_utf8(body)
+    assert (text is not None) == plain
+    assert text is None or text == decode_html(body, "iso-8859-1")[0]

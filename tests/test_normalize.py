@@ -99,3 +99,17 @@ def test_match_key_folds_case_marks_punctuation_and_slugs() -> None:
 def test_fold_keeps_its_behaviour() -> None:
     assert fold("Nghị định Số 03") == "nghi dinh so 03"
     assert fold("Đảng") == "dang"
+
+
+def test_every_odd_character_is_still_handled() -> None:
+    # normalize_text skips its four character passes when none of their characters occurs; the
+    # passes, run unconditionally, must give the same text for every character of the BMP
+    from qpan.pipelines import normalize
+
+    def unconditionally(text: str) -> str:
+        text = normalize.strip_controls(text)
+        return normalize._LINE_BREAKS.sub("\n", normalize._ODD_SPACES.sub(" ", normalize._INVISIBLE.sub("", text)))
+
+    for code in range(0x10000):
+        text = f"a{chr(code)}b"
+        assert normalize_text(text) == normalize_text(unconditionally(text)), hex(code)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ from parsel import Selector
 from qpan.config import Selectors
 from qpan.crawler import loaders  # module import: crawler.loaders itself imports crawler.extraction.dates
 from qpan.crawler.extraction import generic, metadata
-from qpan.crawler.extraction.encoding import decode_html
+from qpan.crawler.extraction.encoding import decode_html, plain_utf8
 from qpan.crawler.urls import canonicalize_url
 from qpan.items import ArticleItem
 from qpan.pipelines.normalize import cap_title, strip_controls
@@ -41,6 +40,7 @@ _VIETNAMESE_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳ
 _NON_LETTERS = re.compile(r"[\W\d_]+")  # deleting runs of these is cheaper than listing every letter
 _VIETNAMESE_SHARE = 0.04
 _LANGUAGE_SAMPLE = 2000
+_MIN_LETTERS = 20  # fewer letters say nothing about the language
 _METADATA_FIELDS = ("title", "published", "author", "section", "canonical_url", "language")
 _SELECTOR_FIELDS = ("title", "published", "author", "section")
 _SELECTOR_NAMES = {"published": "date"}  # item field -> qpan.config.Selectors attribute
@@ -51,8 +51,9 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F
 _NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")  # U+FFFE and U+FFFF in UTF-8
 
 
-def _decoded(body: bytes | str, declared_encoding: str | None) -> str:
-    """The page as text, without the characters lxml refuses (see ``strip_controls``).
+def _decoded(body: bytes | str, declared_encoding: str | None) -> tuple[str, bytes | None]:
+    """The page as text, without the characters lxml refuses (see ``strip_controls``); and the
+    bytes as well when they are that very text in UTF-8, for lxml to parse (see ``_parsed``).
 
     Scanning the text costs about as much as decoding it (7 ms against 4 ms for the 2.4 MB
     of saved and real article pages); bytes with no control byte decode to text without one
@@ -61,18 +62,21 @@ def _decoded(body: bytes | str, declared_encoding: str | None) -> str:
     and lxml then refuses, are found by their UTF-8 bytes.
     """
     if isinstance(body, str):
-        return strip_controls(body)
-    page = decode_html(body, declared_encoding)[0]
+        return strip_controls(body), None
+    plain = plain_utf8(body)
+    page = plain if plain is not None else decode_html(body, declared_encoding)[0]
     controls = len(body.translate(None, _CONTROL_BYTES)) != len(body)
     # U+FFFE/U+FFFF start with the byte EF, which Vietnamese text hardly uses: one memchr rules them out
     noncharacters = b"\xef" in body and any(sequence in body for sequence in _NONCHARACTERS)
-    return strip_controls(page) if controls or noncharacters else page
+    if controls or noncharacters:
+        return strip_controls(page), None
+    return page, body if plain is not None else None
 
 
 def parse_html(text: str) -> HtmlElement | None:
     """Parse a decoded page once; the same tree serves metadata, selectors and the body scorer."""
     text = _XML_DECLARATION.sub("", text, count=1)
-    if not text.strip():
+    if not text or text.isspace():
         return None
     try:
         return lxml.html.document_fromstring(text, parser=generic.HTML_PARSER)
@@ -80,36 +84,67 @@ def parse_html(text: str) -> HtmlElement | None:
         return None
 
 
-def guess_language(text: str) -> str | None:
-    """ "vi" when enough letters carry Vietnamese-only diacritics; None when unsure."""
-    sample = text[:_LANGUAGE_SAMPLE]
-    letters = len(_NON_LETTERS.sub("", sample))
-    if letters < 20:
+def _parsed(page: str, utf8: bytes | None) -> HtmlElement | None:
+    """``parse_html(page)``, from ``page``'s UTF-8 bytes when there are any: lxml hands text to
+    libxml2 as UTF-16, converted back to UTF-8 before parsing, a sixth of the parse. The tree is
+    the same: the encoding is given either way, so the page's own charset declaration is ignored,
+    and an XML declaration, which ``parse_html`` cuts because lxml refuses it in text, becomes a
+    comment beside ``<html>``, where nothing looks."""
+    if utf8 is None:
+        return parse_html(page)
+    if not page or page.isspace():
         return None
-    return "vi" if len(_VIETNAMESE_LETTERS.findall(sample)) / letters >= _VIETNAMESE_SHARE else None
+    try:
+        return lxml.html.document_fromstring(utf8, parser=generic.UTF8_HTML_PARSER)
+    except (ParserError, ValueError):
+        return None
+
+
+def guess_language(text: str) -> str | None:
+    """ "vi" when enough letters carry Vietnamese-only diacritics; None when unsure.
+
+    Counting the letters is the costly part (a Unicode class over the sample, 50 µs a page) and
+    the answer seldom needs it: no Vietnamese letter means None whatever the count, and 20 or
+    more that are a large enough share even of every character but the spaces mean "vi".
+    """
+    sample = text[:_LANGUAGE_SAMPLE]
+    vietnamese = len(_VIETNAMESE_LETTERS.findall(sample))
+    if not vietnamese:
+        return None
+    if vietnamese >= _MIN_LETTERS and vietnamese / (len(sample) - sample.count(" ")) >= _VIETNAMESE_SHARE:
+        return "vi"
+    letters = len(_NON_LETTERS.sub("", sample))
+    if letters < _MIN_LETTERS:
+        return None
+    return "vi" if vietnamese / letters >= _VIETNAMESE_SHARE else None
 
 
 def _load_field(
-    loader: loaders.ArticleLoader, field: str, offers: list[tuple[str, Any]], methods: dict[str, str]
-) -> None:
-    """Offer candidates method by method; the first that survives the input processors wins."""
+    field: str, offers: list[tuple[str, Any]], context: dict[str, Any], methods: dict[str, str]
+) -> list[Any]:
+    """Offer candidates method by method; the first that survives the input processors wins.
+
+    Returns what survived (empty when nothing did). Later methods are never computed: the
+    costly ones (layout scans, the body scorer, trafilatura) are thunks for that reason.
+    """
     for method, values in offers:
         found = values() if callable(values) else values
         if not found:
-            continue  # most methods find nothing on a given page: skip the loader's processor machinery
-        loader.add_value(field, found)
-        if loader.get_collected_values(field):
+            continue
+        kept = loaders.process_input(field, found, context)
+        if kept:
             methods[field] = method
-            return
+            return kept
+    return []
 
 
-def _selector_offers(selector: Selector, selectors: Selectors | None, field: str) -> list[tuple[str, Any]]:
+def _selector_offers(selector: Selector | None, selectors: Selectors | None, field: str) -> list[tuple[str, Any]]:
     query = getattr(selectors, _SELECTOR_NAMES.get(field, field), None) if selectors else None
     return [("selector", lambda: selector.css(query).getall())] if query else []
 
 
-def _selected_body(selector: Selector, selectors: Selectors | None) -> str | None:
-    if not selectors or not selectors.body:
+def _selected_body(selector: Selector | None, selectors: Selectors | None) -> str | None:
+    if selector is None or not selectors or not selectors.body:
         return None
     found = selector.css(selectors.body)
     for unwanted in selectors.remove:
@@ -139,21 +174,33 @@ def _body_offers(
     root: HtmlElement,
     page: str,
     url: str,
-    selector: Selector,
+    selector: Selector | None,
     selectors: Selectors | None,
     facts: dict[str, Any],
-    title: Callable[[], str | None],
+    title: str | None,
 ) -> list[tuple[str, Any]]:
-    """Body candidates; each is kept only if it holds enough text, else the next is tried."""
+    """Body candidates; each is kept only if it holds enough text, else the next is tried.
 
-    def usable(fragment: str | None) -> list[str]:
-        if fragment and len(generic.body_text(fragment)) >= generic.MIN_BODY_CHARS:
+    A candidate is measured stripped, as the input processor will store it, so that
+    ``body_text`` (cached) parses the winning fragment once for this check and the
+    language guess; the generic extractor's text floor mostly spares that parse.
+    """
+
+    def usable(fragment: str | None, text_floor: int = 0) -> list[str]:
+        fragment = fragment.strip() if fragment else fragment
+        if fragment and (
+            text_floor >= generic.MIN_BODY_CHARS or len(generic.body_text(fragment)) >= generic.MIN_BODY_CHARS
+        ):
             return [fragment]
         return []
 
+    def generic_body() -> list[str]:
+        found = generic.extract_body(root, title=title)
+        return usable(*found) if found else []
+
     return [
         ("selector", lambda: usable(_selected_body(selector, selectors))),
-        ("generic", lambda: usable(generic.extract_body(root, title=title()))),
+        ("generic", generic_body),
         ("jsonld", lambda: usable(_jsonld_body(facts.get("jsonld_body")))),
         ("trafilatura", lambda: usable(_trafilatura_body(page, url))),
     ]
@@ -175,45 +222,59 @@ def extract_article(
     cannot be parsed yields an item with an empty body, for the clean stage to drop.
     """
     fetched_at = datetime.now(UTC)
-    page = _decoded(body, declared_encoding)
-    root = parse_html(page)
-    methods: dict[str, str] = {}
+    page, utf8 = _decoded(body, declared_encoding)
+    root = _parsed(page, utf8)
     reference = reference or fetched_at
-    loader = loaders.ArticleLoader(url=url, reference=reference)
-    loader.add_value("url", url)
-    loader.add_value("source", source)
-    loader.add_value("fetched_at", fetched_at)
+    context: dict[str, Any] = {"url": url, "reference": reference}
+    # field -> collected values, in the order a loader would fill the item
+    collected = {
+        field: loaders.process_input(field, value, context)
+        for field, value in (("url", url), ("source", source), ("fetched_at", fetched_at))
+    }
     if root is None:
-        loader.add_value("canonical_url", url)
-        item = loader.load_item()
+        collected["canonical_url"] = loaders.process_input("canonical_url", url, context)
+        item = _item(collected)
         item["body_html"] = ""
         item["methods"] = {"canonical_url": "url"}
         return item
 
+    methods: dict[str, str] = {}
     candidates, facts = metadata.collect(root, url, reference.astimezone(VIETNAM).date())
-    loader.context["site_name"] = facts["site_name"]
-    selector = Selector(root=root, type="html")
-    loader.selector = selector
+    context["site_name"] = facts["site_name"]
+    selector = Selector(root=root, type="html") if selectors else None
     for field in _METADATA_FIELDS:
         offers = _selector_offers(selector, selectors, field) if field in _SELECTOR_FIELDS else []
-        _load_field(loader, field, offers + candidates.get(field, []), methods)
-    offers = _body_offers(root, page, url, selector, selectors, facts, lambda: loader.get_output_value("title"))
-    _load_field(loader, "body_html", offers, methods)
+        collected[field] = _load_field(field, offers + candidates.get(field, []), context, methods)
+    title = loaders.output_value(collected["title"])
+    offers = _body_offers(root, page, url, selector, selectors, facts, title)
+    collected["body_html"] = _load_field("body_html", offers, context, methods)
 
-    item = loader.load_item()
+    item = _item(collected)
     if "title" in item:
         item["title"], cut = cap_title(item["title"])
         if cut:
-            methods["title_truncated_from"] = len(loader.get_output_value("title"))
+            methods["title_truncated_from"] = len(title)
     if "canonical_url" not in item:
         item["canonical_url"] = canonicalize_url(url)
         methods["canonical_url"] = "url"
-    guessed = guess_language(generic.body_text(item.get("body_html", "")) or item.get("title", ""))
-    if guessed and item.get("language") != guessed:
-        item["language"] = guessed
+    # the guess is "vi" or nothing: a page the markup already says is "vi" keeps it whatever the
+    # guess, and its body need not be read again for it
+    if item.get("language") != "vi" and guess_language(
+        generic.body_text(item.get("body_html", "")) or item.get("title", "")
+    ):
+        item["language"] = "vi"
         methods["language"] = "heuristic"
     item.setdefault("body_html", "")
     item["methods"] = methods
+    return item
+
+
+def _item(collected: dict[str, list[Any]]) -> ArticleItem:
+    """The item ArticleLoader.load_item would build: each field's output value, unless there is none."""
+    item = ArticleItem()
+    for field, values in collected.items():
+        if values and (value := loaders.output_value(values)) is not None:
+            item[field] = value
     return item
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from datetime import tzinfo as dt_tzinfo
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as dateutil_parser
+from dateutil import tz as dateutil_tz
 
 from qpan.timezone import VIETNAM
 
@@ -30,6 +32,9 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _SPACED_ZONE = re.compile(r"\s+(?=(?:Z|[+-]\d{2}:?\d{2})$)")
+_PLAIN_ISO = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(Z|([+-])(\d{2}):?(\d{2}))", re.ASCII
+)
 _ZONE = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 
 
@@ -43,10 +48,35 @@ def _sane(value: datetime | None) -> datetime | None:
     return _aware(value)
 
 
+def _plain_iso(iso: str) -> datetime | None:
+    """What ``isoparse`` gives for the plainest ISO 8601 ("2026-03-07T08:52:11+07:00", most JSON-LD
+    and OpenGraph dates), built directly in a seventh of the time: the same tzoffset (or tzutc for
+    a zero offset) from dateutil's cache. None for anything else, left to ``isoparse``: hour 24,
+    impossible fields, fractions of a second, offsets past 23:59."""
+    match = _PLAIN_ISO.fullmatch(iso)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, zone, sign, zone_hours, zone_minutes = match.groups()
+    if zone == "Z":
+        zone_info: dt_tzinfo = dateutil_tz.UTC
+    elif int(zone_hours) > 23 or int(zone_minutes) > 59:
+        return None
+    else:
+        offset = (int(zone_hours) * 60 + int(zone_minutes)) * 60
+        zone_info = dateutil_tz.tzoffset(None, -offset if sign == "-" else offset) if offset else dateutil_tz.UTC
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=zone_info)
+    except ValueError:
+        return None
+
+
 def _parse_machine(text: str) -> datetime | None:
     if _ISO.match(text):
         # "2026-03-07T08:52:11.000 +07:00" (vietnamnet's JSON-LD): the offset is glued back on
         iso = _SPACED_ZONE.sub("", text.strip()).replace(" ", "T", 1)
+        plain = _plain_iso(iso)
+        if plain is not None:
+            return _sane(plain)
         try:
             return _sane(dateutil_parser.isoparse(iso))
         except (ValueError, OverflowError):

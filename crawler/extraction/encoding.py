@@ -11,6 +11,7 @@ because windows-1258 writes tone marks as combining characters.
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 import unicodedata
@@ -144,6 +145,12 @@ def _utf8(body: bytes) -> str | None:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def plain_utf8(body: bytes) -> str | None:
+    """The text of bytes that are plain UTF-8 (valid, no byte-order mark), which is what
+    :func:`decode_html` returns for them; None for any other bytes."""
+    return None if body.startswith(codecs.BOM_UTF8) else _utf8(body)
 
 
 def decode_html(body: bytes, declared: str | None) -> tuple[str, str]:

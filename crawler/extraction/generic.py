@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 import lxml.html
 from lxml import etree
@@ -21,12 +22,15 @@ MIN_BODY_CHARS = 200
 # lxml.html's own parser calls a Python lookup for the class of every element proxy a scan
 # creates (a few percent of extraction); this one picks the same lxml.html classes in C. Only
 # the form-specific subclasses (FormElement, InputElement...) are lost, which nothing here uses.
-HTML_PARSER = etree.HTMLParser()
-HTML_PARSER.set_element_class_lookup(
-    etree.ElementDefaultClassLookup(
-        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
-    )
+_CLASS_LOOKUP = etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
 )
+HTML_PARSER = etree.HTMLParser()
+HTML_PARSER.set_element_class_lookup(_CLASS_LOOKUP)
+# for pages whose bytes are plain UTF-8 (see extract_article): the declared encoding is ignored,
+# as it is when lxml parses text
+UTF8_HTML_PARSER = etree.HTMLParser(encoding="utf-8")
+UTF8_HTML_PARSER.set_element_class_lookup(_CLASS_LOOKUP)
 _MIN_PARAGRAPH_CHARS = 25
 _DROP_TAGS = (
     "script",
@@ -101,11 +105,8 @@ _SOFT_KEEP_LINK_DENSITY = 0.3
 _CLASS_WEIGHT = 25.0
 _LINK_TEXT = etree.XPath(".//a//text()", smart_strings=False)  # plain str: only lengths are needed
 # only elements with a class or id can be judged by their hint; the XPath skips the rest in C
-_HINTED = etree.XPath(".//*[@class or @id]")
-
-
-def _hint(element: HtmlElement) -> str:
-    return f"{element.get('class', '')} {element.get('id', '')}"
+# (through the attribute axis, twice as fast as a predicate per element: see metadata.py)
+_HINTED = etree.XPath("descendant::*/@class/.. | descendant::*/@id/..")
 
 
 @lru_cache(maxsize=8192)
@@ -132,9 +133,12 @@ def text_length(element: HtmlElement) -> int:
     return len(inner_text(element).strip())
 
 
-def link_density(element: HtmlElement) -> float:
-    """Share of an element's text that sits inside links: navigation is nearly all link."""
-    total = len(inner_text(element))
+def link_density(element: HtmlElement, text: str | None = None) -> float:
+    """Share of an element's text that sits inside links: navigation is nearly all link.
+
+    ``text`` is the element's ``inner_text`` when the caller has it already (it costs a serialisation).
+    """
+    total = len(inner_text(element) if text is None else text)
     if not total:
         return 1.0
     linked = sum(len(text) for text in _LINK_TEXT(element))
@@ -144,18 +148,19 @@ def link_density(element: HtmlElement) -> float:
 def _prune(root: HtmlElement) -> None:
     etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
     doomed = []
-    for element in _HINTED(root):
-        hint = _hint(element)
+    for element in _HINTED(root):  # the loop runs for a few hundred elements a page: kept lean
+        get = element.get
+        hint = f"{get('class', '')} {get('id', '')}"
         if hint == " ":
             continue
         hard, soft, positive = _judge(hint)
         if hard:
             doomed.append(element)
         elif soft and not positive:
-            length = text_length(element)
-            if length < _SOFT_KEEP_CHARS or link_density(element) > _SOFT_KEEP_LINK_DENSITY:
+            text = inner_text(element)
+            if len(text.strip()) < _SOFT_KEEP_CHARS or link_density(element, text) > _SOFT_KEEP_LINK_DENSITY:
                 doomed.append(element)
-        elif "display:none" in element.get("style", "").replace(" ", ""):
+        elif (style := get("style")) and "display:none" in style.replace(" ", ""):
             doomed.append(element)
     for element in doomed:
         if element.getparent() is not None:
@@ -182,7 +187,7 @@ def _score(root: HtmlElement) -> dict[HtmlElement, float]:
             if ancestor is None or ancestor.tag in ("html", "body"):
                 break
             if ancestor not in scores:
-                _, soft, positive = _judge(_hint(ancestor))
+                _, soft, positive = _judge(f"{ancestor.get('class', '')} {ancestor.get('id', '')}")
                 scores[ancestor] = _CLASS_WEIGHT * (positive - soft) + (
                     5.0 if ancestor.tag in ("article", "div", "section", "main") else 0.0
                 )
@@ -192,9 +197,22 @@ def _score(root: HtmlElement) -> dict[HtmlElement, float]:
 
 
 def _best(scores: dict[HtmlElement, float]) -> tuple[HtmlElement, float] | None:
+    """The container with the highest score discounted by its link density, among the top eight
+    (the first of equals), or None when none is positive.
+
+    A discounted score is at most the score, so the candidates after one whose score is no
+    more than the best discounted score so far cannot win: the link densities of big
+    containers, a serialisation each, are mostly not needed.
+    """
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
-    adjusted = [(element, score * (1 - link_density(element))) for element, score in ranked]
-    return max((pair for pair in adjusted if pair[1] > 0), key=lambda pair: pair[1], default=None)
+    best: tuple[HtmlElement, float] | None = None
+    for element, score in ranked:
+        if best is not None and score <= best[1]:
+            break
+        adjusted = score * (1 - link_density(element))
+        if adjusted > 0 and (best is None or adjusted > best[1]):
+            best = (element, adjusted)
+    return best
 
 
 def _widen(best: HtmlElement) -> HtmlElement:
@@ -222,10 +240,11 @@ def _with_siblings(best: HtmlElement, best_score: float, scores: dict[HtmlElemen
             continue
         if sibling.tag == "h1":
             continue
-        length = text_length(sibling)
+        text = inner_text(sibling)
+        length = len(text.strip())
         if length < _MIN_PARAGRAPH_CHARS:
             continue
-        density = link_density(sibling)
+        density = link_density(sibling, text)
         if scores.get(sibling, 0.0) * (1 - density) >= threshold or (
             sibling.tag in ("p", "h2", "div") and _is_paragraph(sibling) and length >= 80 and density < 0.25
         ):
@@ -257,13 +276,25 @@ def _tidy(body: HtmlElement, title: str | None) -> None:
                 element.tag not in ("p", "h2")
                 and len(text) < _LINK_LIST_MAX_CHARS
                 and element.find(".//a") is not None
-                and link_density(element) > 0.5
+                and link_density(element, text) > 0.5
             )
         ):
             element.drop_tree()
 
 
-def extract_body(root: HtmlElement, title: str | None = None) -> str | None:
+class Body(NamedTuple):
+    """What :func:`extract_body` found: the fragment, and a floor under ``len(body_text(html))``.
+
+    The floor counts the non-blank characters of the element's text outside captions, all of
+    which the fragment's ``body_text`` keeps (it only folds whitespace and drops captions), so a
+    floor of MIN_BODY_CHARS or more settles the length check without parsing the fragment again.
+    """
+
+    html: str
+    text_floor: int
+
+
+def extract_body(root: HtmlElement, title: str | None = None) -> Body | None:
     """The main-content HTML fragment of a parsed page, or None. Mutates ``root`` (prunes it).
 
     ``title`` (already extracted) is removed where the layout repeats it inside the body.
@@ -278,9 +309,13 @@ def extract_body(root: HtmlElement, title: str | None = None) -> str | None:
         return None
     element = _with_siblings(*found, scores)
     _tidy(element, title)
-    if text_length(element) == 0:
+    text = inner_text(element)
+    if not text.strip():
         return None
-    return lxml.html.tostring(element, encoding="unicode")
+    floor = len("".join(text.split()))
+    for caption in element.iter("figcaption", "script", "style"):  # nested ones only make the floor lower
+        floor -= len("".join(inner_text(caption).split()))
+    return Body(lxml.html.tostring(element, encoding="unicode"), floor)
 
 
 @lru_cache(maxsize=16)
@@ -290,14 +325,13 @@ def body_text(fragment: str) -> str:
     Enough for length checks, language guessing and tests; the clean stage owns the
     real boilerplate removal.
     """
-    if not fragment.strip():
+    if not fragment or fragment.isspace():
         return ""
     root = lxml.html.fragment_fromstring(fragment, create_parent="div", parser=HTML_PARSER)
     etree.strip_elements(root, "figcaption", "script", "style", with_tail=False)
-    for element in root.iter():
-        if isinstance(element.tag, str) and (element.tag in _BLOCK_TAGS or element.tag == "br"):
-            element.tail = "\n" + (element.tail or "")
-            if element.tag != "br":
-                element.text = "\n" + (element.text or "")
-    lines = (" ".join(line.split()) for line in inner_text(root).split("\n"))
-    return "\n".join(line for line in lines if line)
+    for element in root.iter(*_BLOCK_TAGS, "br"):  # the tag filter runs in C
+        element.tail = "\n" + (element.tail or "")
+        if element.tag != "br":
+            element.text = "\n" + (element.text or "")
+    # each line's whitespace folded, empty lines dropped, with map/filter looping in C
+    return "\n".join(filter(None, map(" ".join, map(str.split, inner_text(root).split("\n")))))
