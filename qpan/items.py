@@ -28,6 +28,8 @@ class ArticleItem(scrapy.Item):
     relevant = scrapy.Field()
     matched_terms = scrapy.Field()  # {term: count}
     explanation = scrapy.Field()  # why it is (not) relevant, for `qpan extract`; not stored
+    # set by the prepare stage (in a page worker, off the crawl process): the search index's words
+    search_document = scrapy.Field()
     # set by the dedup stage
     content_hash = scrapy.Field()
     minhash = scrapy.Field()  # bytes: the MinHash signature

@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from conftest import write_config
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from qpan.demo import LocalWeb
 from qpan.storage.db import Database
 from qpan.storage.models import SEED_SOURCE, Article
+from qpan.storage.search import search_document
 from qpan.workers import PageWorkers
 from support.cli import qpan_process
 
@@ -129,11 +130,13 @@ def test_shutdown_answers_every_job_first() -> None:
 
 
 def stored(config: Path) -> dict[str, tuple[Any, ...]]:
+    """Each article's columns that the page workers compute, and its search index entry."""
     database = Database(f"sqlite:///{config.parent / 'qpan.db'}")
     columns = ("title", "published", "author", "text", "raw_text", "relevance", "content_hash", "minhash")
     with database.session() as session:
+        index = dict(session.execute(text("SELECT rowid, body FROM article_search")).all())
         rows = {
-            article.canonical_url: tuple(getattr(article, column) for column in columns)
+            article.canonical_url: (*(getattr(article, column) for column in columns), index[article.id])
             for article in session.scalars(select(Article).where(Article.source != SEED_SOURCE))
         }
     database.dispose()
@@ -156,3 +159,5 @@ def test_a_crawl_stores_the_same_articles_with_and_without_page_workers(
         results[workers] = stored(config)
     assert len(results[1]) == 23
     assert results[1] == results[0]
+    for row in results[1].values():  # the search entry a worker folded is the title's and text's words
+        assert row[-1] == search_document(row[0], row[3])

@@ -242,10 +242,12 @@ _FOUND_CLUSTERS = (
     .values(cluster=_ARTICLES.c.id)
 )
 _DELETE_BANDS = delete(_BANDS).where(_BANDS.c.article_id.in_(bindparam("ids", expanding=True)))
-_INSERT_BANDS = insert(_BANDS)
 # On PostgreSQL a batch's band keys go as three arrays in one INSERT ... SELECT FROM unnest:
 # psycopg's executemany sends a statement per row, and its 32 rows an article cost 0.32 ms of
-# CPU, unnest 0.05 ms (benchmarks/pipeline.py's articles). SQLite's executemany loops in C.
+# CPU, unnest 0.05 ms (benchmarks/pipeline.py's articles). SQLite's executemany loops in C, given
+# the rows as the driver takes them: through SQLAlchemy's parameter processing, the 32 dicts an
+# article were a quarter of the crawl's database thread.
+_INSERT_BANDS_DRIVER = "INSERT INTO dedup_bands (article_id, band, key) VALUES (?, ?, ?)"
 _INSERT_BANDS_UNNEST = text(
     "INSERT INTO dedup_bands (article_id, band, key) SELECT * FROM"
     " unnest(CAST(:article_ids AS integer[]), CAST(:bands AS integer[]), CAST(:keys AS bigint[]))"
@@ -318,9 +320,10 @@ def _store_chunk(session: Session, items: list[Mapping[str, Any]], run_id: int |
         for article_id, item in zip(article_ids, items, strict=True)
         for band, key in item.get("band_keys") or ()
     ])
+    # A crawl's prepare stage folded the words in a page worker; a seed or a test's item has none yet.
     search.index_articles(session, [
-        (article_id, content["title"], content["text"])
-        for article_id, content in zip(article_ids, columns, strict=True)
+        (article_id, item.get("search_document") or search.search_document(content["title"], content["text"]))
+        for article_id, item, content in zip(article_ids, items, columns, strict=True)
     ])
     return [(article_id, url not in known) for article_id, url in zip(article_ids, urls, strict=True)]
 
@@ -365,4 +368,4 @@ def _insert_bands(connection: Connection, bands: list[tuple[int, int, int]]) -> 
         article_ids, numbers, keys = (list(column) for column in zip(*bands, strict=True))
         connection.execute(_INSERT_BANDS_UNNEST, {"article_ids": article_ids, "bands": numbers, "keys": keys})
     else:
-        connection.execute(_INSERT_BANDS, [{"article_id": a, "band": b, "key": k} for a, b, k in bands])
+        connection.exec_driver_sql(_INSERT_BANDS_DRIVER, bands)

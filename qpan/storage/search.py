@@ -58,8 +58,8 @@ def _index_statements(key: str) -> tuple[TextClause, TextClause]:
     )
 
 
-def index_articles(session: Session, entries: Sequence[tuple[int, str, str]]) -> None:
-    """(Re-)index each (article id, title, body): one DELETE for all, one executemany INSERT.
+def index_articles(session: Session, entries: Sequence[tuple[int, str]]) -> None:
+    """(Re-)index each (article id, ``search_document``): one DELETE for all, one executemany INSERT.
 
     A new article's entry is deleted too: SQLite reuses the highest rowid after a deletion, and
     its search table has no foreign key to take an old entry with the article."""
@@ -67,14 +67,12 @@ def index_articles(session: Session, entries: Sequence[tuple[int, str, str]]) ->
         return
     remove, add = _index_statements(_key_column(session))
     connection = session.connection()
-    connection.execute(remove, {"ids": [article_id for article_id, _, _ in entries]})
-    connection.execute(add, [
-        {"id": article_id, "body": search_document(title, body)} for article_id, title, body in entries
-    ])
+    connection.execute(remove, {"ids": [article_id for article_id, _ in entries]})
+    connection.execute(add, [{"id": article_id, "body": document} for article_id, document in entries])
 
 
 def index_article(session: Session, article_id: int, title: str, body: str) -> None:
-    index_articles(session, [(article_id, title, body)])
+    index_articles(session, [(article_id, search_document(title, body))])
 
 
 def remove_article(session: Session, article_id: int) -> None:
