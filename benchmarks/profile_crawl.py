@@ -1,11 +1,13 @@
 """Where a full crawl's CPU goes, stage by stage: a py-spy profile of ``qpan crawl``.
 
 The crawl is the one of ``benchmarks/crawl.py`` (pre-rendered 25–60 KB pages, nginx or the
-in-memory server). py-spy samples the crawl process's stacks (``--nonblocking``, 200 Hz); each
-sample is charged to the innermost frame that belongs to one of qpan's stages, so time spent in
-lxml under the extractor counts as extraction and SQLite under the store counts as store; a
-sample with no qpan stage on its stack is Scrapy/Twisted/asyncio machinery, or start-up when it
-is inside the import system. Optimisations are chosen from these shares.
+in-memory server). py-spy samples the stacks of the crawl process and of its page workers
+(``--subprocesses --nonblocking``, 200 Hz); each sample is charged to its process and to the
+innermost frame that belongs to one of qpan's stages, so time spent in lxml under the extractor
+counts as extraction and SQLite under the store counts as store; a sample with no qpan stage on
+its stack is Scrapy/Twisted/asyncio machinery, or start-up when it is inside the import system.
+Shares are of all samples of both processes; on a loaded machine a thread waiting for a core
+still counts, so profile on an idle one. Optimisations are chosen from these shares.
 
     pip install py-spy
     python benchmarks/profile_crawl.py [--pages 2000]
@@ -28,6 +30,7 @@ import crawl as bench  # noqa: E402
 # (category, path fragment of a frame's file), innermost match wins; order breaks ties in one frame.
 STAGES = [
     ("start-up imports", "<frozen importlib._bootstrap"),
+    ("page-worker traffic (pickling, pipes)", "qpan/workers.py"),
     ("middleware: seen-URL filter", "crawler/middlewares/seen.py"),
     ("middleware: conditional requests", "crawler/middlewares/conditional.py"),
     ("middleware: retry", "crawler/middlewares/retry.py"),
@@ -47,16 +50,21 @@ STAGES = [
     ("store", "pipelines/stages/store.py"),
     ("store", "qpan/storage/"),
     ("normalise", "pipelines/normalize.py"),
+    ("search words", "qpan/storage/search.py"),
+    ("prepare (the job around clean, relevance, fingerprint)", "pipelines/stages/prepare.py"),
+    ("fingerprint", "pipelines/stages/fingerprint.py"),
 ]
 
 
 def category(stack: str) -> str:
-    """A py-spy raw stack is ``frame;frame;…`` from the root to the leaf."""
-    for frame in reversed(stack.split(";")):
+    """A py-spy raw stack is ``process…;thread…;frame;frame;…`` from the root to the leaf."""
+    frames = stack.split(";")
+    process = "page worker" if "qpan.workers" in frames[0] else "crawl process"
+    for frame in reversed(frames):
         for name, fragment in STAGES:
             if fragment in frame:
-                return name
-    return "Scrapy / Twisted / asyncio machinery and the rest"
+                return f"{process}: {name}"
+    return f"{process}: Scrapy / Twisted / asyncio machinery and the rest"
 
 
 def main() -> None:
@@ -78,8 +86,8 @@ def main() -> None:
         with bench.serve(root, docroot, port) as server:
             print(f"server: {server.kind}; {options.pages} pages")
             subprocess.run(
-                [spy, "record", "--nonblocking", "--rate", "200", "--format", "raw", "--output", str(profile),
-                 "--", *qpan, "crawl", "--quiet"],
+                [spy, "record", "--subprocesses", "--nonblocking", "--rate", "200", "--format", "raw",
+                 "--output", str(profile), "--", *qpan, "crawl", "--quiet"],
                 cwd=root, check=True, capture_output=True,
             )
         samples: Counter[str] = Counter()
