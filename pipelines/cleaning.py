@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,7 @@ _STRING_CONTAINERS = frozenset({"script", "style", "template", "rt", "rp"})
 # ... and a string of ASCII whitespace only counts as one character, except inside these
 _KEEPS_WHITESPACE = frozenset({"pre", "textarea"})
 _ASCII_SPACES = " \n\t\x0c\r"
+_SPECIAL_TAGS = _STRING_CONTAINERS | _KEEPS_WHITESPACE
 # attributes bs4 splits into a list of words, on every element and by element (the rest stay one string)
 _WORD_LISTS = frozenset({"class", "accesskey", "dropzone"})
 _WORD_LISTS_BY_TAG = {
@@ -407,14 +409,30 @@ def _strings(element: etree._Element) -> Iterator[str]:
             stack.pop()
 
 
+def _plain_strings(element: etree._Element) -> list[str] | None:
+    """``element``'s strings straight from lxml (``itertext``, in C) when all of them are plain text
+    and none keeps its blanks: no script, style, template, ruby, pre or textarea element in it or
+    around it, as in nearly every article body. None otherwise: :func:`_strings` then sorts them."""
+    if next(element.iter(*_SPECIAL_TAGS), None) is not None:
+        return None
+    if any(ancestor.tag in _SPECIAL_TAGS for ancestor in element.iterancestors()):
+        return None
+    return list(filter(None, element.itertext()))
+
+
 def _text_length(element: etree._Element) -> int:
-    """``len(tag.get_text())`` in the soup."""
-    return sum(map(len, _strings(element)))
+    """``len(tag.get_text())`` in the soup: a blank string counts as one character."""
+    strings = _plain_strings(element)
+    if strings is None:
+        return sum(map(len, _strings(element)))
+    stripped = list(map(str.strip, strings, repeat(_ASCII_SPACES)))
+    return sum(map(len, compress(strings, stripped))) + stripped.count("")
 
 
 def _stripped_text(element: etree._Element) -> str:
     """``tag.get_text(strip=True)`` in the soup."""
-    return "".join(filter(None, (string.strip() for string in _strings(element))))
+    strings = _plain_strings(element)
+    return "".join(map(str.strip, _strings(element) if strings is None else strings))
 
 
 def _holds_the_story(element: etree._Element, total: int) -> bool:
