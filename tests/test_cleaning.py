@@ -156,6 +156,9 @@ def test_a_blank_string_counts_as_one_character_when_weighing_a_marked_wrapper()
     # inside <pre> they count whole: 1,300 characters, and the wrapper goes
     html = f"<p>{_STORY}</p><pre>" + "<i></i>\n     " * 50 + f"</pre><div class='share'>{_WRAPPER}</div>"
     assert html_to_text(html) == _STORY.strip()
+    # also when the <pre> is around the wrapper: its 480 characters and 300 of blanks hold the story
+    html = f"<p>{_STORY}</p><pre><div class='share'>{_WRAPPER[:480]}" + "<i></i>\n     " * 50 + "</div></pre>"
+    assert "Khung chia sẻ" in html_to_text(html)
 
 
 def test_a_removed_element_leaves_its_tail_a_string_of_its_own() -> None:
