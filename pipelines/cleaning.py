@@ -302,42 +302,61 @@ def _walk(document: etree._Element, rules: BoilerplateRules | None) -> tuple[str
     With ``rules``, what the markup marks as not-the-story is removed on the way (a removed
     element's subtree is never visited, so the text is that of the pruned tree) and the elements
     holding a string that looks like a related-articles heading are returned for
-    :func:`_drop_related_boxes`. Iterative, not recursive: nesting depth is the page's to choose.
+    :func:`_drop_related_boxes`. lxml's iterwalk does the walking, in C and without recursion
+    (nesting depth is the page's to choose); an element's text comes with its start event, its
+    tail, a string of its parent, after its end.
     """
     pieces: list[str] = []
     headings: list[etree._Element] = []
+    heading = rules.related_heading.match if rules is not None else None
     total = 0
-    # (children left, closing mark, inside a string container, the element itself)
-    stack = [(iter(_children(document)), "", False, document)]
-    while stack:
-        children, closing, contained, parent = stack[-1]
-        for node in children:
-            if isinstance(node, str) or not isinstance(node.tag, str):  # a string, a comment
-                string = node if isinstance(node, str) else node.text or ""
-                if isinstance(node, str) and not contained:
-                    pieces.append(string)
-                if rules is not None and rules.related_heading.match(string):
-                    headings.append(parent)
-                continue
+    # per open element: its closing mark, None for a removed element or a <br> (no mark) ...
+    closings: list[str | None] = []
+    # ... and whether strings directly in it are inside a string container (script, ruby...)
+    contained = [False]
+    if document.text:  # only ever a blank outside <html> (see _put_outside_strings)
+        pieces.append(document.text)
+    for event, node in etree.iterwalk(document, events=("start", "end", "comment", "pi")):
+        if node is document:
+            continue
+        if event == "start":
+            keep = True
             if rules is not None:
                 if node.tag in rules.drop_tags:
-                    _remove(node, document)
-                    continue
-                if node.attrib and _marked_as_chrome(node, rules):
+                    keep = False
+                elif node.attrib and _marked_as_chrome(node, rules):
                     total = total or _text_length(document)
-                    if not _holds_the_story(node, total):
-                        _remove(node, document)
-                        continue
-            if node.tag == "br":
+                    keep = _holds_the_story(node, total)
+            closing: str | None = None
+            if not keep:
+                _remove(node, document)
+            elif node.tag == "br":
                 pieces.append(_LINE_MARK)
-                continue
-            mark = _PARAGRAPH_MARK if node.tag in _BLOCK_TAGS else ""
-            pieces.append(mark)
-            stack.append((iter(_children(node)), mark, contained or node.tag in _STRING_CONTAINERS, node))
-            break
-        else:
-            stack.pop()
-            pieces.append(closing)
+            else:
+                closing = _PARAGRAPH_MARK if node.tag in _BLOCK_TAGS else ""
+                pieces.append(closing)
+            closings.append(closing)
+            inside = contained[-1] or node.tag in _STRING_CONTAINERS
+            contained.append(inside)
+            text = node.text if closing is not None else None
+            if text:
+                if not inside:
+                    pieces.append(text)
+                if heading is not None and heading(text):
+                    headings.append(node)
+            continue
+        if event == "end":
+            if closing := closings.pop():
+                pieces.append(closing)
+            contained.pop()
+        elif heading is not None and node.text and heading(node.text):
+            headings.append(node.getparent())  # a comment whose text reads like a heading
+        tail = node.tail
+        if tail:
+            if not contained[-1]:
+                pieces.append(tail)
+            if heading is not None and heading(tail):
+                headings.append(node.getparent())
     return "".join(pieces), headings
 
 
