@@ -171,6 +171,7 @@ _WORD_LISTS_BY_TAG = {
 }
 _WORDS = re.compile(r"\S+")
 _HTML_END = re.compile("</html", re.IGNORECASE)
+_START_TAG = re.compile("<[A-Za-z]")
 _REMOVED = "Removed"  # the tag of a removed element: lxml's HTML parser lower-cases every tag it reads
 
 
@@ -193,19 +194,26 @@ def _document(body_html: str) -> etree._Element | None:
         return None
     holder = etree.Element("document")
     holder.extend([*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()])
-    if _HTML_END.search(markup):
+    if _HTML_END.search(markup) or "</" in markup[: _first_start_tag(markup)]:
         _put_outside_strings(holder, markup)
     return holder
+
+
+def _first_start_tag(markup: str) -> int:
+    """Where the first start tag begins (the length when there is none): before it, an end tag
+    leaves the parser outside any element, and the blank after it is a string out there."""
+    found = _START_TAG.search(markup)
+    return found.start() if found else len(markup)
 
 
 class _OutsideHtml:
     """lxml parser target listing what the parser reports outside any element, in order:
     None for an element or a comment, the string itself for a string.
 
-    After an explicit ``</html>``, the blanks before the next tag, comment or the end are
-    such strings; the soup kept them (each counts in the text length that decides whether a
-    chrome-marked wrapper holds the story, and one between two ``<html>`` keeps their words
-    apart), lxml's tree has no place for them.
+    After an explicit ``</html>``, or an end tag before the first start tag, the blanks before
+    the next tag, comment or the end are such strings; the soup kept them (each counts in the
+    text length that decides whether a chrome-marked wrapper holds the story, and one between
+    two ``<html>`` keeps their words apart), lxml's tree has no place for them.
     """
 
     def __init__(self) -> None:
@@ -249,7 +257,7 @@ class _OutsideHtml:
 def _put_outside_strings(holder: etree._Element, markup: str) -> None:
     """The strings outside any element (see :class:`_OutsideHtml`) as the text and tails of the
     holder's children, where the parser reported them; a second parse, only for the rare
-    fragment with an explicit ``</html>``."""
+    fragment that can have such strings."""
     parser = etree.HTMLParser(target=_OutsideHtml())
     parser.feed(markup)
     previous: etree._Element | None = None

@@ -168,11 +168,14 @@ def test_a_removed_element_leaves_its_tail_a_string_of_its_own() -> None:
     assert html_to_text(html) == _STORY.strip()
 
 
-def test_blanks_after_an_explicit_html_end_tag_count() -> None:
+def test_blanks_outside_any_element_count() -> None:
     # lxml's tree has no place for the 250 blank strings after </html>; the soup counted them
     html = f"<p>{_STORY}</p></html>" + "\n<!---->" * 250 + f"<div class='share'>{_WRAPPER}</div>"
     assert html_to_text(html) == _STORY.strip()
     assert html_to_text("<p>Một</p></html>\n<p>Hai</p>") == "Một\n\nHai"
+    # the same before any element, after a stray end tag
+    html = "</div>" + "\n<!---->" * 250 + f"<p>{_STORY}</p><div class='share'>{_WRAPPER}</div>"
+    assert html_to_text(html) == _STORY.strip()
 
 
 def test_a_second_byte_order_mark_is_dropped_too() -> None:
