@@ -153,6 +153,9 @@ def test_a_blank_string_counts_as_one_character_when_weighing_a_marked_wrapper()
     # 600-character wrapper holds more than half of it, so it stays
     html = f"<p>{_STORY}</p>" + "<i></i>\n     " * 50 + f"<div class='share'>{_WRAPPER}</div>"
     assert html_to_text(html) == f"{_STORY}\n\n{_WRAPPER}".replace("  ", " ").strip()
+    # so they do when a ruby annotation makes the length a walk over the strings
+    html = f"<p>{_STORY}</p><ruby>a<rt>b</rt></ruby>" + "<i></i>\n     " * 50 + f"<div class='share'>{_WRAPPER}</div>"
+    assert _WRAPPER.strip() in html_to_text(html)
     # inside <pre> they count whole: 1,300 characters, and the wrapper goes
     html = f"<p>{_STORY}</p><pre>" + "<i></i>\n     " * 50 + f"</pre><div class='share'>{_WRAPPER}</div>"
     assert html_to_text(html) == _STORY.strip()
@@ -194,6 +197,11 @@ def test_attribute_words_are_split_as_html_defines_them() -> None:
     html = "<p><a rel='author me' href='/a'>Tác giả A</a> <span rel='author me'>Tác giả B</span> <a rel='me'>C</a></p>"
     assert html_to_text(html) == "Tác giả B C"
     assert html_to_text("<p class=' x  share '>Chia sẻ</p><p class='sharex'>Giữ</p>") == "Giữ"
+
+
+def test_a_comment_that_reads_like_a_related_heading_counts_as_one() -> None:
+    html = f"<p>{_STORY}</p><div><!-- Tin liên quan --><a href='/x'>Một bài khác rất dài</a></div>"
+    assert html_to_text(html) == _STORY.strip()
 
 
 def test_a_related_box_with_two_headings_is_dropped_once() -> None:
