@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any
 
@@ -146,12 +147,14 @@ def load_rules(path: Path = BOILERPLATE_FILE) -> BoilerplateRules:
 
 
 # The text is the one BeautifulSoup (lxml builder) gave when this module used it; lxml's tree is
-# walked directly, five times faster, and these are the soup's rules the walk reproduces: strings
-# inside these elements are not text (bs4's Script, Stylesheet, TemplateString and Ruby strings) ...
+# walked directly (html_to_text in half the time, a third less on the biggest bodies), and these
+# are the soup's rules the walk reproduces: strings inside these elements are not text (bs4's
+# Script, Stylesheet, TemplateString and Ruby strings) ...
 _STRING_CONTAINERS = frozenset({"script", "style", "template", "rt", "rp"})
 # ... and a string of ASCII whitespace only counts as one character, except inside these
 _KEEPS_WHITESPACE = frozenset({"pre", "textarea"})
 _ASCII_SPACES = " \n\t\x0c\r"
+_SPECIAL_TAGS = _STRING_CONTAINERS | _KEEPS_WHITESPACE
 # attributes bs4 splits into a list of words, on every element and by element (the rest stay one string)
 _WORD_LISTS = frozenset({"class", "accesskey", "dropzone"})
 _WORD_LISTS_BY_TAG = {
@@ -168,6 +171,7 @@ _WORD_LISTS_BY_TAG = {
 }
 _WORDS = re.compile(r"\S+")
 _HTML_END = re.compile("</html", re.IGNORECASE)
+_START_TAG = re.compile("<[A-Za-z]")
 _REMOVED = "Removed"  # the tag of a removed element: lxml's HTML parser lower-cases every tag it reads
 
 
@@ -190,19 +194,26 @@ def _document(body_html: str) -> etree._Element | None:
         return None
     holder = etree.Element("document")
     holder.extend([*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()])
-    if _HTML_END.search(markup):
+    if _HTML_END.search(markup) or "</" in markup[: _first_start_tag(markup)]:
         _put_outside_strings(holder, markup)
     return holder
+
+
+def _first_start_tag(markup: str) -> int:
+    """Where the first start tag begins (the length when there is none): before it, an end tag
+    leaves the parser outside any element, and the blank after it is a string out there."""
+    found = _START_TAG.search(markup)
+    return found.start() if found else len(markup)
 
 
 class _OutsideHtml:
     """lxml parser target listing what the parser reports outside any element, in order:
     None for an element or a comment, the string itself for a string.
 
-    After an explicit ``</html>``, the blanks before the next tag, comment or the end are
-    such strings; the soup kept them (each counts in the text length that decides whether a
-    chrome-marked wrapper holds the story, and one between two ``<html>`` keeps their words
-    apart), lxml's tree has no place for them.
+    After an explicit ``</html>``, or an end tag before the first start tag, the blanks before
+    the next tag, comment or the end are such strings; the soup kept them (each counts in the
+    text length that decides whether a chrome-marked wrapper holds the story, and one between
+    two ``<html>`` keeps their words apart), lxml's tree has no place for them.
     """
 
     def __init__(self) -> None:
@@ -246,7 +257,7 @@ class _OutsideHtml:
 def _put_outside_strings(holder: etree._Element, markup: str) -> None:
     """The strings outside any element (see :class:`_OutsideHtml`) as the text and tails of the
     holder's children, where the parser reported them; a second parse, only for the rare
-    fragment with an explicit ``</html>``."""
+    fragment that can have such strings."""
     parser = etree.HTMLParser(target=_OutsideHtml())
     parser.feed(markup)
     previous: etree._Element | None = None
@@ -300,42 +311,61 @@ def _walk(document: etree._Element, rules: BoilerplateRules | None) -> tuple[str
     With ``rules``, what the markup marks as not-the-story is removed on the way (a removed
     element's subtree is never visited, so the text is that of the pruned tree) and the elements
     holding a string that looks like a related-articles heading are returned for
-    :func:`_drop_related_boxes`. Iterative, not recursive: nesting depth is the page's to choose.
+    :func:`_drop_related_boxes`. lxml's iterwalk does the walking, in C and without recursion
+    (nesting depth is the page's to choose); an element's text comes with its start event, its
+    tail, a string of its parent, after its end.
     """
     pieces: list[str] = []
     headings: list[etree._Element] = []
+    heading = rules.related_heading.match if rules is not None else None
     total = 0
-    # (children left, closing mark, inside a string container, the element itself)
-    stack = [(iter(_children(document)), "", False, document)]
-    while stack:
-        children, closing, contained, parent = stack[-1]
-        for node in children:
-            if isinstance(node, str) or not isinstance(node.tag, str):  # a string, a comment
-                string = node if isinstance(node, str) else node.text or ""
-                if isinstance(node, str) and not contained:
-                    pieces.append(string)
-                if rules is not None and rules.related_heading.match(string):
-                    headings.append(parent)
-                continue
+    # per open element: its closing mark, None for a removed element or a <br> (no mark) ...
+    closings: list[str | None] = []
+    # ... and whether strings directly in it are inside a string container (script, ruby...)
+    contained = [False]
+    if document.text:  # only ever a blank outside <html> (see _put_outside_strings)
+        pieces.append(document.text)
+    for event, node in etree.iterwalk(document, events=("start", "end", "comment", "pi")):
+        if node is document:
+            continue
+        if event == "start":
+            keep = True
             if rules is not None:
                 if node.tag in rules.drop_tags:
-                    _remove(node, document)
-                    continue
-                if node.attrib and _marked_as_chrome(node, rules):
+                    keep = False
+                elif node.attrib and _marked_as_chrome(node, rules):
                     total = total or _text_length(document)
-                    if not _holds_the_story(node, total):
-                        _remove(node, document)
-                        continue
-            if node.tag == "br":
+                    keep = _holds_the_story(node, total)
+            closing: str | None = None
+            if not keep:
+                _remove(node, document)
+            elif node.tag == "br":
                 pieces.append(_LINE_MARK)
-                continue
-            mark = _PARAGRAPH_MARK if node.tag in _BLOCK_TAGS else ""
-            pieces.append(mark)
-            stack.append((iter(_children(node)), mark, contained or node.tag in _STRING_CONTAINERS, node))
-            break
-        else:
-            stack.pop()
-            pieces.append(closing)
+            else:
+                closing = _PARAGRAPH_MARK if node.tag in _BLOCK_TAGS else ""
+                pieces.append(closing)
+            closings.append(closing)
+            inside = contained[-1] or node.tag in _STRING_CONTAINERS
+            contained.append(inside)
+            text = node.text if closing is not None else None
+            if text:
+                if not inside:
+                    pieces.append(text)
+                if heading is not None and heading(text):
+                    headings.append(node)
+            continue
+        if event == "end":
+            if closing := closings.pop():
+                pieces.append(closing)
+            contained.pop()
+        elif heading is not None and node.text and heading(node.text):
+            headings.append(node.getparent())  # a comment whose text reads like a heading
+        tail = node.tail
+        if tail:
+            if not contained[-1]:
+                pieces.append(tail)
+            if heading is not None and heading(tail):
+                headings.append(node.getparent())
     return "".join(pieces), headings
 
 
@@ -407,14 +437,30 @@ def _strings(element: etree._Element) -> Iterator[str]:
             stack.pop()
 
 
+def _plain_strings(element: etree._Element) -> list[str] | None:
+    """``element``'s strings straight from lxml (``itertext``, in C) when all of them are plain text
+    and none keeps its blanks: no script, style, template, ruby, pre or textarea element in it or
+    around it, as in nearly every article body. None otherwise: :func:`_strings` then sorts them."""
+    if next(element.iter(*_SPECIAL_TAGS), None) is not None:
+        return None
+    if any(ancestor.tag in _SPECIAL_TAGS for ancestor in element.iterancestors()):
+        return None
+    return list(filter(None, element.itertext()))
+
+
 def _text_length(element: etree._Element) -> int:
-    """``len(tag.get_text())`` in the soup."""
-    return sum(map(len, _strings(element)))
+    """``len(tag.get_text())`` in the soup: a blank string counts as one character."""
+    strings = _plain_strings(element)
+    if strings is None:
+        return sum(map(len, _strings(element)))
+    stripped = list(map(str.strip, strings, repeat(_ASCII_SPACES)))
+    return sum(map(len, compress(strings, stripped))) + stripped.count("")
 
 
 def _stripped_text(element: etree._Element) -> str:
     """``tag.get_text(strip=True)`` in the soup."""
-    return "".join(filter(None, (string.strip() for string in _strings(element))))
+    strings = _plain_strings(element)
+    return "".join(map(str.strip, _strings(element) if strings is None else strings))
 
 
 def _holds_the_story(element: etree._Element, total: int) -> bool:

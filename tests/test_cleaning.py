@@ -153,9 +153,15 @@ def test_a_blank_string_counts_as_one_character_when_weighing_a_marked_wrapper()
     # 600-character wrapper holds more than half of it, so it stays
     html = f"<p>{_STORY}</p>" + "<i></i>\n     " * 50 + f"<div class='share'>{_WRAPPER}</div>"
     assert html_to_text(html) == f"{_STORY}\n\n{_WRAPPER}".replace("  ", " ").strip()
+    # so they do when a ruby annotation makes the length a walk over the strings
+    html = f"<p>{_STORY}</p><ruby>a<rt>b</rt></ruby>" + "<i></i>\n     " * 50 + f"<div class='share'>{_WRAPPER}</div>"
+    assert _WRAPPER.strip() in html_to_text(html)
     # inside <pre> they count whole: 1,300 characters, and the wrapper goes
     html = f"<p>{_STORY}</p><pre>" + "<i></i>\n     " * 50 + f"</pre><div class='share'>{_WRAPPER}</div>"
     assert html_to_text(html) == _STORY.strip()
+    # also when the <pre> is around the wrapper: its 480 characters and 300 of blanks hold the story
+    html = f"<p>{_STORY}</p><pre><div class='share'>{_WRAPPER[:480]}" + "<i></i>\n     " * 50 + "</div></pre>"
+    assert "Khung chia sẻ" in html_to_text(html)
 
 
 def test_a_removed_element_leaves_its_tail_a_string_of_its_own() -> None:
@@ -165,11 +171,14 @@ def test_a_removed_element_leaves_its_tail_a_string_of_its_own() -> None:
     assert html_to_text(html) == _STORY.strip()
 
 
-def test_blanks_after_an_explicit_html_end_tag_count() -> None:
+def test_blanks_outside_any_element_count() -> None:
     # lxml's tree has no place for the 250 blank strings after </html>; the soup counted them
     html = f"<p>{_STORY}</p></html>" + "\n<!---->" * 250 + f"<div class='share'>{_WRAPPER}</div>"
     assert html_to_text(html) == _STORY.strip()
     assert html_to_text("<p>Một</p></html>\n<p>Hai</p>") == "Một\n\nHai"
+    # the same before any element, after a stray end tag
+    html = "</div>" + "\n<!---->" * 250 + f"<p>{_STORY}</p><div class='share'>{_WRAPPER}</div>"
+    assert html_to_text(html) == _STORY.strip()
 
 
 def test_a_second_byte_order_mark_is_dropped_too() -> None:
@@ -188,6 +197,11 @@ def test_attribute_words_are_split_as_html_defines_them() -> None:
     html = "<p><a rel='author me' href='/a'>Tác giả A</a> <span rel='author me'>Tác giả B</span> <a rel='me'>C</a></p>"
     assert html_to_text(html) == "Tác giả B C"
     assert html_to_text("<p class=' x  share '>Chia sẻ</p><p class='sharex'>Giữ</p>") == "Giữ"
+
+
+def test_a_comment_that_reads_like_a_related_heading_counts_as_one() -> None:
+    html = f"<p>{_STORY}</p><div><!-- Tin liên quan --><a href='/x'>Một bài khác rất dài</a></div>"
+    assert html_to_text(html) == _STORY.strip()
 
 
 def test_a_related_box_with_two_headings_is_dropped_once() -> None:

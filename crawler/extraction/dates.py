@@ -50,8 +50,8 @@ def _sane(value: datetime | None) -> datetime | None:
 
 def _plain_iso(iso: str) -> datetime | None:
     """What ``isoparse`` gives for the plainest ISO 8601 ("2026-03-07T08:52:11+07:00", most JSON-LD
-    and OpenGraph dates), built directly in a seventh of the time: the same tzoffset (or tzutc for
-    a zero offset) from dateutil's cache. None for anything else, left to ``isoparse``: hour 24,
+    and OpenGraph dates), built directly in half the time: the same tzoffset (or tzutc for a
+    zero offset) from dateutil's cache. None for anything else, left to ``isoparse``: hour 24,
     impossible fields, fractions of a second, offsets past 23:59."""
     match = _PLAIN_ISO.fullmatch(iso)
     if match is None:
