@@ -1,6 +1,6 @@
 """Layers point down: a module imports only from its own layer or the layers below it.
 
-core (config, errors, time zone, stats vocabulary, the item) < storage < crawler | pipelines
+core (config, errors, time zone, stats vocabulary, the item, the page workers) < storage < crawler | pipelines
 (beside each other, neither imports the other) < scheduler < the CLI, demo and web view on top.
 
 Two modules of ``pipelines/`` rank with the core: the text normalisation and the fingerprint
@@ -16,7 +16,10 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = {"qpan", "qpan.config", "qpan.defaults", "qpan.errors", "qpan.timezone", "qpan.stats", "qpan.items"}
+CORE = {
+    "qpan", "qpan.config", "qpan.defaults", "qpan.errors", "qpan.timezone", "qpan.stats", "qpan.items",
+    "qpan.workers",  # the page workers, which the spider (extraction) and the prepare stage both use
+}
 PURE = {"qpan.pipelines.normalize", "qpan.pipelines.dedup"}
 RANKS = {"core": 0, "storage": 1, "crawler": 2, "pipelines": 2, "scheduler": 3, "top": 4}
 

@@ -63,7 +63,8 @@ def check(ctx: typer.Context) -> None:
         for problem in problems:
             console.print(problem, markup=False)
         raise UserError(f"database {context.database_location()}: {len(problems)} integrity problem(s)")
-    console.print(f"database {context.database_location()}: ok", markup=False)
+    # soft_wrap: a long path stays on one line, whole for copying (and for the tests' check)
+    console.print(f"database {context.database_location()}: ok", markup=False, soft_wrap=True)
 
 
 @app.command("vacuum", short_help="Compact the database and its search index.")
