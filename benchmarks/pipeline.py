@@ -56,6 +56,8 @@ import argparse
 import itertools
 import os
 import random
+import re
+import shutil
 import sqlite3
 import statistics
 import tempfile
@@ -63,11 +65,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from multiprocessing import Pool
 from pathlib import Path
 
 import corpus
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Select, and_, bindparam, distinct, event, func, or_, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.schema import CreateIndex
 
 from qpan.config import Config
 from qpan.items import ArticleItem
@@ -78,12 +83,14 @@ from qpan.pipelines.stages.dedup import STORY_WINDOW, Verdict, judge
 from qpan.storage.articles import lookup
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
+from qpan.storage.models import DedupBand
+
+_BANDS = DedupBand.__table__
 
 CHUNK = 10_000  # generated articles per worker task and executemany round in the bulk load
 FIRST_ID = 1000  # ids below are left to the seeds
 EPOCH = datetime(2023, 1, 1, tzinfo=UTC)  # the first generated article
 PER_DAY = 1000  # published a day: the security and defence pages of some 40 national and provincial sites
-PROBES = 1000
 
 
 def page_item(article: corpus.Article) -> ArticleItem:
@@ -100,8 +107,8 @@ def page_item(article: corpus.Article) -> ArticleItem:
                        published=article.published, fetched_at=datetime.now(UTC))
 
 
-def fresh_database(directory: Path) -> Database:
-    database = Database(f"sqlite:///{directory / 'bench.db'}")
+def fresh_database(path: Path) -> Database:
+    database = Database(f"sqlite:///{path}")
     upgrade(database)
     load_seeds(database, Config())
     return database
@@ -114,7 +121,7 @@ def timed(action: Callable[[], object]) -> float:
 
 
 def bench_pipeline(directory: Path, count: int) -> None:
-    database = fresh_database(directory)
+    database = fresh_database(directory / "bench.db")
     articles = list(corpus.stream(1, 0, count + 50, EPOCH, PER_DAY))
     items = [page_item(article) for article in articles]
     stage_times: dict[str, list[float]] = {}
@@ -161,8 +168,9 @@ def generated_chunk(index: int) -> list[corpus.Article]:
 
 
 def stored_rows(index: int) -> tuple[list[tuple], list[tuple]]:
-    """Article and band rows of one chunk as the pipeline would store them: real text, real
-    fingerprint, ``duplicate_of``/``cluster`` as the generator knows them."""
+    """Article and band rows of one chunk as the pipeline would store them: real text (twice: the
+    text before cleaning is kept too, so rows are as long as a crawl's), real fingerprint,
+    ``duplicate_of``/``cluster`` as the generator knows them."""
     articles, bands = [], []
     fetched = _sqlite_time(datetime.now(UTC))
     for article in generated_chunk(index):
@@ -171,7 +179,8 @@ def stored_rows(index: int) -> tuple[list[tuple], list[tuple]]:
         original = None if article.original is None else FIRST_ID + article.original
         url = f"https://bao.example.vn/tin-{article.n}.html"
         articles.append((
-            article_id, url, url, article.text.partition("\n\n")[0], article.text, fp.content_hash, fp.to_bytes(),
+            article_id, url, url, article.text.partition("\n\n")[0], article.text, article.text, fp.content_hash,
+            fp.to_bytes(),
             article.relevant, _sqlite_time(article.published), fetched,
             original if article.kind == "republication" else None, original if article.kind == "same_story" else None,
         ))
@@ -180,24 +189,55 @@ def stored_rows(index: int) -> tuple[list[tuple], list[tuple]]:
 
 
 def bulk_load(path: Path, chunks: range, pool: Pool) -> None:
+    """Append ``chunks`` to the database at ``path``; the band table's indexes are dropped during
+    the load and rebuilt from the model's declarations after it, so they match the schema."""
     connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode = DELETE")  # appends straight to the file, not twice through a WAL
     connection.execute("PRAGMA synchronous = OFF")
-    connection.execute("DROP INDEX IF EXISTS ix_dedup_bands_key")
+    indexes = DedupBand.__table__.indexes
+    for index in indexes:
+        connection.execute(f"DROP INDEX IF EXISTS {index.name}")
     with connection:
         for articles, bands in pool.imap(stored_rows, chunks):
             connection.executemany(
                 "INSERT INTO articles (id, url, canonical_url, source, title, text, raw_text, truncated,"
                 " content_hash, minhash, relevance, relevant, matched_terms, methods, published, fetched_at,"
-                " duplicate_of_id, cluster) VALUES (?, ?, ?, 'bench', ?, ?, '', 0, ?, ?, 0, ?, '{}', '{}', ?, ?, ?, ?)",
+                " duplicate_of_id, cluster) VALUES (?, ?, ?, 'bench', ?, ?, ?, 0, ?, ?, 0, ?, '{}', '{}', ?, ?, ?, ?)",
                 articles,
             )
             connection.executemany("INSERT INTO dedup_bands (article_id, band, key) VALUES (?, ?, ?)", bands)
-    connection.execute("CREATE INDEX ix_dedup_bands_key ON dedup_bands (band, key)")
-    connection.execute("ANALYZE")
+    for index in indexes:
+        connection.execute(str(CreateIndex(index).compile(dialect=sqlite.dialect())))
     connection.close()
 
 
-def probes(stored: int) -> list[tuple[corpus.Article, int | None]]:
+def stored_database(directory: Path, size: int, pool: Pool) -> Database:
+    """A SQLite database of the seeds and ``size`` generated articles, migrated to this schema:
+    ``lookup-<size>.db`` in ``directory`` when it is there (``--keep``), else built from the
+    largest smaller one (or from nothing) and kept under that name."""
+    path = directory / f"lookup-{size}.db"
+    if not path.exists():
+        smaller = [n for n in range(0, size, CHUNK) if (directory / f"lookup-{n}.db").exists()]
+        start_from = max(smaller, default=None)
+        started = time.perf_counter()
+        building = path.with_suffix(".part")  # an interrupted build is not mistaken for a finished one
+        building.unlink(missing_ok=True)
+        if start_from is None:
+            fresh_database(building).dispose()
+            start_from = 0
+        else:
+            shutil.copyfile(directory / f"lookup-{start_from}.db", building)
+        bulk_load(building, range(start_from // CHUNK, size // CHUNK), pool)
+        building.rename(path)
+        print(f"lookup: built {size:,} stored articles ({PER_DAY} a day over {size // PER_DAY} days) from "
+              f"{start_from:,} in {time.perf_counter() - started:.0f} s, "
+              f"database {path.stat().st_size / 2**20:,.0f} MiB")
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    return database
+
+
+def probes(stored: int, count: int) -> list[tuple[corpus.Article, int | None]]:
     """Today's articles after ``stored`` ones: new ones, republications of recent stored ones and
     other reports of their stories, in the stream's proportions; with the id of the original."""
     history = generated_chunk(stored // CHUNK - 1)
@@ -206,7 +246,7 @@ def probes(stored: int) -> list[tuple[corpus.Article, int | None]]:
     rng = random.Random(stored)
     published = history[-1].published
     made = []
-    for n in range(stored, stored + PROBES):
+    for n in range(stored, stored + count):
         published += timedelta(days=1) / PER_DAY
         roll = rng.random()
         if roll < corpus.REPUBLISHED:
@@ -223,14 +263,34 @@ def probes(stored: int) -> list[tuple[corpus.Article, int | None]]:
     return made
 
 
-def _candidates(connection: Connection, url: str, fp: Fingerprint, published: datetime | None) -> tuple[int, int, int]:
-    """(band candidates, further date-window candidates, exact containment checks) of one lookup."""
+def _window(fp: Fingerprint, published: datetime | None) -> tuple[datetime, datetime] | None:
+    """The date window ``judge`` passes to the lookup for this fingerprint."""
+    if fp.signature is None or published is None:
+        return None
+    return published - STORY_WINDOW, published + STORY_WINDOW
+
+
+@lru_cache(maxsize=4)
+def _band_rows(count: int) -> Select:
+    """All rows of ``count`` band keys and their articles, counted (an OR of equalities: a row-value
+    IN list is not answered from the index on SQLite)."""
+    bands = _BANDS.c
+    pairs = (and_(bands.band == bindparam(f"b{n}"), bands.key == bindparam(f"k{n}")) for n in range(count))
+    return select(func.count(), func.count(distinct(bands.article_id))).where(or_(*pairs))
+
+
+def _candidates(connection: Connection, url: str, fp: Fingerprint, published: datetime | None) -> tuple[int, ...]:
+    """(band rows matched, articles they belong to, band candidates verified, further date-window
+    candidates, exact containment checks) of one lookup."""
+    keys = {}
+    for n, (band, key) in enumerate(fp.band_keys):
+        keys[f"b{n}"], keys[f"k{n}"] = band, key
+    rows, articles = connection.execute(_band_rows(len(fp.band_keys)), keys).one() if keys else (0, 0)
     by_band = lookup(connection, url, fp.content_hash, fp.band_keys).candidates
-    window = (published - STORY_WINDOW, published + STORY_WINDOW) if published else None
-    found = lookup(connection, url, fp.content_hash, fp.band_keys, window).candidates
+    found = lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published)).candidates
     signatures, counts = decode_signatures([candidate.minhash for candidate in found])
     similar = compare_many(fp.signature, fp.shingle_count, signatures, counts)
-    return len(by_band), len(found) - len(by_band), sum(similarity.check_containment for similarity in similar)
+    return rows, articles, len(by_band), len(found) - len(by_band), sum(s.check_containment for s in similar)
 
 
 def _outcome(verdict: Verdict, original: int | None) -> str:
@@ -239,57 +299,107 @@ def _outcome(verdict: Verdict, original: int | None) -> str:
     return "new in a cluster" if verdict.cluster is not None else "new"
 
 
-def measure_lookups(database: Database, stored: int) -> None:
+def query_plan(database: Database, action: Callable[[Connection], object]) -> str:
+    """The plan of the lookup statement ``action`` runs: SQLite's EXPLAIN QUERY PLAN as a tree, or
+    PostgreSQL's EXPLAIN (ANALYZE, BUFFERS), with the parameters it ran with."""
+    statements: list[tuple[str, object]] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        statements.append((statement, parameters))
+
+    with database.engine.connect() as connection:
+        event.listen(connection, "before_cursor_execute", capture)
+        action(connection)
+        event.remove(connection, "before_cursor_execute", capture)
+        statement, parameters = next(captured for captured in statements if "UNION ALL" in captured[0])
+        if database.dialect != "sqlite":
+            rows = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
+            return "\n".join("        " + row[0] for row in rows)
+        depth = {0: 0}
+        lines: list[list] = []  # [depth, detail, times]: the OR's 32 identical index searches on one line
+        for node, parent, _, detail in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters):
+            numbered_arm = re.fullmatch(r"INDEX \d+", detail)  # an arm of a MULTI-INDEX OR: not a level
+            depth[node] = depth.get(parent, 0) + (not numbered_arm)
+            if numbered_arm:
+                continue
+            if lines and lines[-1][:2] == [depth[node], detail]:
+                lines[-1][2] += 1
+            else:
+                lines.append([depth[node], detail, 1])
+        return "\n".join("      " + "  " * level + (f"{times} x " if times > 1 else "") + detail
+                         for level, detail, times in lines)
+
+
+def measure_lookups(database: Database, stored: int, count: int, rounds: int = 3) -> None:
     """The dedup stage's check for each probe: its fingerprint, then ``judge`` (canonical URL,
     content hash, band and date-window candidates in one statement, the signature comparison and
-    the exact containment check), timed on the second and third pass; candidates counted apart
-    and verdicts set beside the truth on the first: a republication should be a duplicate of its
-    original, another report of a story new (in the story's cluster when it shares enough)."""
-    cases = [(article, original, fingerprint(article.text)) for article, original in probes(stored)]
+    the exact containment check). Candidates are counted and verdicts set beside the truth on a
+    first pass: a republication should be a duplicate of its original, another report of a story
+    new (in the story's cluster when it shares enough). Then ``rounds`` times, interleaved: the
+    lookup statement alone (query, rows and candidates built) and the whole ``judge``, each over
+    all probes, CPU time; what ``judge`` adds to the lookup is the comparison."""
+    cases = [(article, original, fingerprint(article.text)) for article, original in probes(stored, count)]
     fingerprint_ms = [timed(lambda article=article: fingerprint(article.text)) for article, _, _ in cases]
+    runs = [(f"https://x.example.vn/{article.n}.html", fp, article.published if article.relevant else None)
+            for article, _, fp in cases]
     judge_ms: list[float] = []
     figures = []
     outcomes: dict[str, Counter[str]] = {"republication": Counter(), "same_story": Counter(), "new": Counter()}
+    query_cpu, judge_cpu = [], []
     with database.engine.connect() as connection:
-        for article, original, fp in cases:
-            url = f"https://x.example.vn/{article.n}.html"
-            published = article.published if article.relevant else None
+        for (article, original, _), (url, fp, published) in zip(cases, runs, strict=True):
             figures.append(_candidates(connection, url, fp, published))
             outcomes[article.kind][_outcome(judge(connection, url, fp, published), original)] += 1
-        cpu_began = time.process_time()
-        for _ in range(2):
-            for article, _, fp in cases:
-                published = article.published if article.relevant else None
-                judge_ms.append(timed(lambda article=article, fp=fp, published=published: judge(
-                    connection, f"https://x.example.vn/{article.n}.html", fp, published)))
-        cpu = (time.process_time() - cpu_began) * 1000 / len(judge_ms)
-    band, window, checks = (list(column) for column in zip(*figures, strict=True))
-    print(f"lookup: {stored:>9,} stored articles, {len(cases)} lookups: band candidates mean "
-          f"{statistics.fmean(band):.1f} (max {max(band)}), date-window candidates mean "
-          f"{statistics.fmean(window):.1f} (max {max(window)}), exact containment checks "
-          f"{statistics.fmean(checks):.3f} a lookup")
-    print(f"        fingerprint mean {statistics.fmean(fingerprint_ms):.3f} ms; judge mean "
+        for _ in range(rounds):
+            began = time.process_time()
+            for url, fp, published in runs:
+                lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))
+            query_cpu.append((time.process_time() - began) * 1000 / len(runs))
+            began = time.process_time()
+            for url, fp, published in runs:
+                judge_ms.append(timed(lambda url=url, fp=fp, published=published: judge(
+                    connection, url, fp, published)))
+            judge_cpu.append((time.process_time() - began) * 1000 / len(runs))
+    rows, articles, band, window, checks = (list(column) for column in zip(*figures, strict=True))
+    relevant = [n for n, (_, _, published) in enumerate(runs) if published is not None]
+    print(f"lookup: {stored:>9,} stored articles, {len(cases)} lookups "
+          f"({len(relevant)} relevant, with the date window)")
+    print(f"        band rows matched mean {statistics.fmean(rows):.1f} (max {max(rows)}) of "
+          f"{statistics.fmean(articles):.1f} articles; band candidates mean {statistics.fmean(band):.1f} "
+          f"(max {max(band)}); date-window candidates besides them mean {statistics.fmean(window):.1f} "
+          f"(relevant lookups {statistics.fmean(window[n] for n in relevant):.1f}, max {max(window)}); "
+          f"exact containment checks {statistics.fmean(checks):.3f} a lookup")
+    print(f"        fingerprint mean {statistics.fmean(fingerprint_ms):.3f} ms; judge wall mean "
           f"{statistics.fmean(judge_ms):.3f} ms, median {statistics.median(judge_ms):.3f} ms, "
-          f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms, CPU mean {cpu:.3f} ms")
+          f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms")
+    print(f"        CPU per check, {rounds} rounds: judge " + " ".join(f"{ms:.3f}" for ms in judge_cpu)
+          + " ms; lookup statement " + " ".join(f"{ms:.3f}" for ms in query_cpu)
+          + f" ms; comparison (judge - lookup) {statistics.fmean(judge_cpu) - statistics.fmean(query_cpu):.3f} ms")
     for kind, counts in outcomes.items():
         print(f"        {kind} ({counts.total()}): " + ", ".join(f"{label} {n}" for label, n in counts.most_common()))
+    url, fp, published = next((runs[n] for n in relevant if cases[n][0].kind == "new"), runs[0])
+    print("        plan of a relevant article's lookup:\n" + query_plan(
+        database, lambda connection: lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))))
 
 
-def bench_lookup(directory: Path, sizes: list[int]) -> None:
-    database = fresh_database(directory)
-    path = directory / "bench.db"
+def set_statistics(database: Database, state: str) -> None:
+    """``analyze``: SQLite's planner statistics taken from the data (``ANALYZE``, as a user or
+    ``PRAGMA optimize`` may run); ``none``: no statistics, as qpan leaves a SQLite database."""
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE" if state == "analyze" else "DROP TABLE IF EXISTS sqlite_stat1")
+    database.dispose()  # connections plan with the statistics they read when they opened
+
+
+def bench_lookup(directory: Path, sizes: list[int], count: int, statistics_states: list[str]) -> None:
     print(corpus.calibration(200))
-    stored = 0
     with Pool(2) as pool:
         for size in sizes:
-            start = time.perf_counter()
-            bulk_load(path, range(stored // CHUNK, size // CHUNK), pool)
-            stored = size
+            database = stored_database(directory, size, pool)
+            for state in statistics_states:
+                set_statistics(database, state)
+                print(f"lookup: planner statistics: {state}")
+                measure_lookups(database, size, count)
             database.dispose()
-            print(f"lookup: built {size:,} stored articles ({PER_DAY} a day over {size // PER_DAY} days) in "
-                  f"{time.perf_counter() - start:.0f} s, database {path.stat().st_size / 2**20:,.0f} MiB")
-            measure_lookups(database, size)
-    database.dispose()
 
 
 def rss_mib() -> float:
@@ -298,7 +408,7 @@ def rss_mib() -> float:
 
 
 def bench_memory(directory: Path, count: int) -> None:
-    database = fresh_database(directory)
+    database = fresh_database(directory / "bench.db")
     articles = list(corpus.stream(5, 0, 500 + count, EPOCH, PER_DAY))  # generated first: its memory is not the store's
     items = (page_item(article) for article in articles)
     with Chain(Config(), database) as chain:
@@ -320,16 +430,26 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--sizes", default="10000,100000", help="stored articles, multiples of 10,000")
     parser.add_argument("--only", choices=["pipeline", "lookup", "memory"])
+    parser.add_argument("--probes", type=int, default=1000, help="lookups of today's articles at each size")
+    parser.add_argument("--statistics", default="analyze,none",
+                        help="SQLite planner statistics to measure the lookup with: analyze, none or both")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the lookup's databases in DIR (lookup-<size>.db) and reuse them")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     for name, run in (
         ("pipeline", lambda d: bench_pipeline(d, args.articles)),
-        ("lookup", lambda d: bench_lookup(d, sizes)),
+        ("lookup", lambda d: bench_lookup(d, sizes, args.probes, args.statistics.split(","))),
         ("memory", lambda d: bench_memory(d, args.articles * 2)),
     ):
-        if args.only in (None, name):
-            with tempfile.TemporaryDirectory() as directory:
-                run(Path(directory))
+        if args.only not in (None, name):
+            continue
+        if name == "lookup" and args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            run(args.keep)
+            continue
+        with tempfile.TemporaryDirectory() as directory:
+            run(Path(directory))
 
 
 if __name__ == "__main__":
