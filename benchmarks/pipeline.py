@@ -64,6 +64,8 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from multiprocessing import Pool
@@ -72,6 +74,7 @@ from pathlib import Path
 import corpus
 from sqlalchemy import Connection, Select, and_, bindparam, distinct, event, func, or_, select
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.schema import CreateIndex
 
 from qpan.config import Config
@@ -81,9 +84,9 @@ from qpan.pipelines.dedup import Fingerprint, compare_many, decode_signatures, f
 from qpan.pipelines.seeding import load_seeds
 from qpan.pipelines.stages.dedup import STORY_WINDOW, Verdict, judge
 from qpan.storage.articles import lookup
-from qpan.storage.db import Database
+from qpan.storage.db import Database, normalise_url
 from qpan.storage.migrate import upgrade
-from qpan.storage.models import DedupBand
+from qpan.storage.models import Article, DedupBand
 
 _BANDS = DedupBand.__table__
 
@@ -314,7 +317,7 @@ def query_plan(database: Database, action: Callable[[Connection], object]) -> st
         statement, parameters = next(captured for captured in statements if "UNION ALL" in captured[0])
         if database.dialect != "sqlite":
             rows = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
-            return "\n".join("        " + row[0] for row in rows)
+            return _postgres_plan([row[0] for row in rows])
         depth = {0: 0}
         lines: list[list] = []  # [depth, detail, times]: the OR's 32 identical index searches on one line
         for node, parent, _, detail in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters):
@@ -330,56 +333,172 @@ def query_plan(database: Database, action: Callable[[Connection], object]) -> st
                          for level, detail, times in lines)
 
 
-def measure_lookups(database: Database, stored: int, count: int, rounds: int = 3) -> None:
-    """The dedup stage's check for each probe: its fingerprint, then ``judge`` (canonical URL,
-    content hash, band and date-window candidates in one statement, the signature comparison and
-    the exact containment check). Candidates are counted and verdicts set beside the truth on a
-    first pass: a republication should be a duplicate of its original, another report of a story
-    new (in the story's cluster when it shares enough). Then ``rounds`` times, interleaved: the
-    lookup statement alone (query, rows and candidates built) and the whole ``judge``, each over
-    all probes, CPU time; what ``judge`` adds to the lookup is the comparison."""
-    cases = [(article, original, fingerprint(article.text)) for article, original in probes(stored, count)]
-    fingerprint_ms = [timed(lambda article=article: fingerprint(article.text)) for article, _, _ in cases]
-    runs = [(f"https://x.example.vn/{article.n}.html", fp, article.published if article.relevant else None)
-            for article, _, fp in cases]
-    judge_ms: list[float] = []
-    figures = []
-    outcomes: dict[str, Counter[str]] = {"republication": Counter(), "same_story": Counter(), "new": Counter()}
-    query_cpu, judge_cpu = [], []
-    with database.engine.connect() as connection:
-        for (article, original, _), (url, fp, published) in zip(cases, runs, strict=True):
-            figures.append(_candidates(connection, url, fp, published))
-            outcomes[article.kind][_outcome(judge(connection, url, fp, published), original)] += 1
-        for _ in range(rounds):
-            began = time.process_time()
-            for url, fp, published in runs:
-                lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))
-            query_cpu.append((time.process_time() - began) * 1000 / len(runs))
-            began = time.process_time()
-            for url, fp, published in runs:
-                judge_ms.append(timed(lambda url=url, fp=fp, published=published: judge(
-                    connection, url, fp, published)))
-            judge_cpu.append((time.process_time() - began) * 1000 / len(runs))
-    rows, articles, band, window, checks = (list(column) for column in zip(*figures, strict=True))
-    relevant = [n for n, (_, _, published) in enumerate(runs) if published is not None]
-    print(f"lookup: {stored:>9,} stored articles, {len(cases)} lookups "
+def _postgres_plan(lines: list[str]) -> str:
+    """PostgreSQL's plan as its nodes without costs and conditions, each distinct node once with
+    the number of times it occurs (the band arm repeats one node per key), then the heap fetches
+    of its index-only scans, the buffers and the time."""
+    nodes: Counter[str] = Counter()
+    fetches = 0
+    for line in lines:
+        if "->" in line or line is lines[0]:
+            nodes[re.sub(r"\s+\(cost=.*", "", line)] += 1
+        elif "Heap Fetches" in line:
+            fetches += int(line.split(":")[1])
+    summary = [f"heap fetches {fetches}", lines[1].strip(), next(line for line in lines if "Execution Time" in line)]
+    plan = [f"        {times:>2} x {node}" for node, times in nodes.items()]
+    return "\n".join([*plan, "        " + "; ".join(summary)])
+
+
+@dataclass
+class Store:
+    """One store size under measurement: its probes, what the first pass found, the timings."""
+
+    size: int
+    database: Database
+    connection: Connection
+    cases: list[tuple[corpus.Article, int | None, Fingerprint]]
+    runs: list[tuple[str, Fingerprint, datetime | None]]
+    server: Callable[[], float]
+    figures: list[tuple[int, ...]] = field(default_factory=list)
+    outcomes: dict[str, Counter[str]] = field(default_factory=lambda: {
+        "republication": Counter(), "same_story": Counter(), "new": Counter()})
+    fingerprint_ms: list[float] = field(default_factory=list)
+    judge_ms: list[float] = field(default_factory=list)
+    query_cpu: list[float] = field(default_factory=list)
+    judge_cpu: list[float] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)
+
+
+def _first_pass(store: Store) -> None:
+    """Candidates counted and verdicts set beside the truth: a republication should be a duplicate
+    of its original, another report of a story new (in the story's cluster when it shares enough)."""
+    store.fingerprint_ms = [timed(lambda article=article: fingerprint(article.text)) for article, _, _ in store.cases]
+    for (article, original, _), (url, fp, published) in zip(store.cases, store.runs, strict=True):
+        store.figures.append(_candidates(store.connection, url, fp, published))
+        store.outcomes[article.kind][_outcome(judge(store.connection, url, fp, published), original)] += 1
+
+
+def _timed_round(store: Store) -> None:
+    """The lookup statement alone (query, rows and candidates built), then the whole ``judge``,
+    each over all probes, in CPU time; what ``judge`` adds to the lookup is the comparison."""
+    connection, runs = store.connection, store.runs
+    began = time.process_time()
+    for url, fp, published in runs:
+        lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))
+    store.query_cpu.append((time.process_time() - began) * 1000 / len(runs))
+    began, server_began = time.process_time(), store.server()
+    for url, fp, published in runs:
+        store.judge_ms.append(timed(lambda url=url, fp=fp, published=published: judge(connection, url, fp, published)))
+    store.judge_cpu.append((time.process_time() - began) * 1000 / len(runs))
+    store.server_cpu.append((store.server() - server_began) / len(runs))
+
+
+def _report(store: Store) -> None:
+    rows, articles, band, window, checks = (list(column) for column in zip(*store.figures, strict=True))
+    relevant = [n for n, (_, _, published) in enumerate(store.runs) if published is not None]
+    print(f"lookup: {store.size:>9,} stored articles, {len(store.cases)} lookups "
           f"({len(relevant)} relevant, with the date window)")
     print(f"        band rows matched mean {statistics.fmean(rows):.1f} (max {max(rows)}) of "
           f"{statistics.fmean(articles):.1f} articles; band candidates mean {statistics.fmean(band):.1f} "
           f"(max {max(band)}); date-window candidates besides them mean {statistics.fmean(window):.1f} "
           f"(relevant lookups {statistics.fmean(window[n] for n in relevant):.1f}, max {max(window)}); "
           f"exact containment checks {statistics.fmean(checks):.3f} a lookup")
-    print(f"        fingerprint mean {statistics.fmean(fingerprint_ms):.3f} ms; judge wall mean "
+    judge_ms = store.judge_ms
+    print(f"        fingerprint mean {statistics.fmean(store.fingerprint_ms):.3f} ms; judge wall mean "
           f"{statistics.fmean(judge_ms):.3f} ms, median {statistics.median(judge_ms):.3f} ms, "
           f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms")
-    print(f"        CPU per check, {rounds} rounds: judge " + " ".join(f"{ms:.3f}" for ms in judge_cpu)
-          + " ms; lookup statement " + " ".join(f"{ms:.3f}" for ms in query_cpu)
-          + f" ms; comparison (judge - lookup) {statistics.fmean(judge_cpu) - statistics.fmean(query_cpu):.3f} ms")
-    for kind, counts in outcomes.items():
+    judge_cpu, query_cpu = statistics.median(store.judge_cpu), statistics.median(store.query_cpu)
+    print(f"        CPU per check, {len(store.judge_cpu)} rounds: judge "
+          + " ".join(f"{ms:.3f}" for ms in store.judge_cpu) + f" ms (median {judge_cpu:.3f}); lookup statement "
+          + " ".join(f"{ms:.3f}" for ms in store.query_cpu)
+          + f" ms (median {query_cpu:.3f}); comparison (judge - lookup) {judge_cpu - query_cpu:.3f} ms")
+    if store.database.dialect != "sqlite":
+        print("        PostgreSQL server CPU per check (its backend process, 10 ms ticks): "
+              + " ".join(f"{ms:.3f}" for ms in store.server_cpu) + " ms")
+    for kind, counts in store.outcomes.items():
         print(f"        {kind} ({counts.total()}): " + ", ".join(f"{label} {n}" for label, n in counts.most_common()))
-    url, fp, published = next((runs[n] for n in relevant if cases[n][0].kind == "new"), runs[0])
+    url, fp, published = next((store.runs[n] for n in relevant if store.cases[n][0].kind == "new"), store.runs[0])
     print("        plan of a relevant article's lookup:\n" + query_plan(
-        database, lambda connection: lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))))
+        store.database,
+        lambda connection: lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))))
+
+
+def measure_lookups(databases: dict[int, Database], count: int, rounds: int = 5) -> None:
+    """The dedup stage's check for ``count`` probes at each store size: its fingerprint, then
+    ``judge`` (canonical URL, content hash, band and date-window candidates in one statement, the
+    signature comparison and the exact containment check). After a first pass (``_first_pass``),
+    ``rounds`` timed rounds go through the sizes in turn, so that the machine's other work
+    weighs on every size alike."""
+    with ExitStack() as stack:
+        stores = []
+        for size, database in databases.items():
+            cases = [(article, original, fingerprint(article.text)) for article, original in probes(size, count)]
+            runs = [(f"https://x.example.vn/{article.n}.html", fp, article.published if article.relevant else None)
+                    for article, _, fp in cases]
+            connection = stack.enter_context(database.engine.connect())
+            stores.append(Store(size, database, connection, cases, runs, _server_cpu(connection)))
+        for store in stores:
+            _first_pass(store)
+        for _ in range(rounds):
+            for store in stores:
+                _timed_round(store)
+    for store in stores:
+        _report(store)
+
+
+def _server_cpu(connection: Connection) -> Callable[[], float]:
+    """Milliseconds of CPU the database server has spent for ``connection`` so far: PostgreSQL's
+    backend process on this machine, read from /proc; nothing for SQLite, which runs in ours."""
+    if connection.dialect.name == "sqlite":
+        return lambda: 0.0
+    stat = Path(f"/proc/{connection.exec_driver_sql('SELECT pg_backend_pid()').scalar_one()}/stat")
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def spent() -> float:
+        user, system = stat.read_text().rpartition(")")[2].split()[11:13]
+        return (int(user) + int(system)) * 1000 / tick
+
+    return spent
+
+
+_COPIED = {"articles": [column.name for column in Article.__table__.columns],
+           "dedup_bands": [column.name for column in DedupBand.__table__.columns]}
+
+
+def postgres_database(url: str, sqlite_path: Path, size: int) -> Database:
+    """The kept SQLite store of ``size`` articles in PostgreSQL: database ``qpan_lookup_<size>`` on
+    the server of ``url``, made by this schema's migrations and a COPY of the SQLite rows on first
+    use, kept afterwards (and migrated like the SQLite ones); vacuumed, so that index-only scans
+    find a current visibility map."""
+    import psycopg
+
+    server = make_url(normalise_url(url))
+    name = f"qpan_lookup_{size}"
+    target = server.set(database=name)
+
+    def libpq(address: URL) -> str:
+        return address.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    with psycopg.connect(libpq(server), autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    database = Database(target.render_as_string(hide_password=False))
+    upgrade(database)
+    if not exists:
+        started = time.perf_counter()
+        with sqlite3.connect(sqlite_path) as source, psycopg.connect(libpq(target)) as sink:
+            sink.execute("SET TIME ZONE 'UTC'")  # SQLite holds UTC times without an offset
+            for table, columns in _COPIED.items():
+                names = ", ".join(f'"{column}"' for column in columns)
+                with sink.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in source.execute(f"SELECT {names} FROM {table} ORDER BY 1"):
+                        copy.write_row(row)
+        print(f"lookup: copied {size:,} stored articles into PostgreSQL {name} in "
+              f"{time.perf_counter() - started:.0f} s")
+    with psycopg.connect(libpq(target), autocommit=True) as maintenance:
+        maintenance.execute("VACUUM ANALYZE")
+    return database
 
 
 def set_statistics(database: Database, state: str) -> None:
@@ -390,16 +509,25 @@ def set_statistics(database: Database, state: str) -> None:
     database.dispose()  # connections plan with the statistics they read when they opened
 
 
-def bench_lookup(directory: Path, sizes: list[int], count: int, statistics_states: list[str]) -> None:
+def bench_lookup(directory: Path, sizes: list[int], count: int, statistics_states: list[str],
+                 postgres: str | None) -> None:
     print(corpus.calibration(200))
     with Pool(2) as pool:
-        for size in sizes:
-            database = stored_database(directory, size, pool)
-            for state in statistics_states:
-                set_statistics(database, state)
-                print(f"lookup: planner statistics: {state}")
-                measure_lookups(database, size, count)
+        databases = {size: stored_database(directory, size, pool) for size in sizes}
+    if postgres:
+        for size, database in databases.items():
             database.dispose()
+            databases[size] = postgres_database(postgres, directory / f"lookup-{size}.db", size)
+        print("lookup: PostgreSQL")
+        measure_lookups(databases, count)
+    else:
+        for state in statistics_states:
+            for database in databases.values():
+                set_statistics(database, state)
+            print(f"lookup: SQLite, planner statistics: {state}")
+            measure_lookups(databases, count)
+    for database in databases.values():
+        database.dispose()
 
 
 def rss_mib() -> float:
@@ -433,13 +561,15 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=1000, help="lookups of today's articles at each size")
     parser.add_argument("--statistics", default="analyze,none",
                         help="SQLite planner statistics to measure the lookup with: analyze, none or both")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="lookup: measure in PostgreSQL (the server of URL), on copies of the SQLite stores")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="keep the lookup's databases in DIR (lookup-<size>.db) and reuse them")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     for name, run in (
         ("pipeline", lambda d: bench_pipeline(d, args.articles)),
-        ("lookup", lambda d: bench_lookup(d, sizes, args.probes, args.statistics.split(","))),
+        ("lookup", lambda d: bench_lookup(d, sizes, args.probes, args.statistics.split(","), args.postgres)),
         ("memory", lambda d: bench_memory(d, args.articles * 2)),
     ):
         if args.only not in (None, name):
