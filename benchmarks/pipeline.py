@@ -72,18 +72,26 @@ import argparse
 import itertools
 import os
 import random
+import re
+import shutil
 import sqlite3
 import statistics
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from multiprocessing import Pool
 from pathlib import Path
 
 import corpus
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Select, and_, bindparam, distinct, event, func, or_, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.schema import CreateIndex
 
 from qpan.config import Config
 from qpan.items import ArticleItem
@@ -93,14 +101,16 @@ from qpan.pipelines.seeding import load_seeds
 from qpan.pipelines.stages.dedup import STORY_WINDOW, Verdict, judge
 from qpan.storage.articles import lookup
 from qpan.storage.batch import ArticleBatch, StoredArticle
-from qpan.storage.db import Database
+from qpan.storage.db import Database, normalise_url
 from qpan.storage.migrate import upgrade
+from qpan.storage.models import Article, DedupBand
+
+_BANDS = DedupBand.__table__
 
 CHUNK = 10_000  # generated articles per worker task and executemany round in the bulk load
 FIRST_ID = 1000  # ids below are left to the seeds
 EPOCH = datetime(2023, 1, 1, tzinfo=UTC)  # the first generated article
 PER_DAY = 1000  # published a day: the security and defence pages of some 40 national and provincial sites
-PROBES = 1000
 
 
 def page_item(article: corpus.Article) -> ArticleItem:
@@ -117,8 +127,8 @@ def page_item(article: corpus.Article) -> ArticleItem:
                        published=article.published, fetched_at=datetime.now(UTC))
 
 
-def fresh_database(directory: Path, url: str | None = None) -> Database:
-    database = Database(url or f"sqlite:///{directory / 'bench.db'}")
+def fresh_database(path: Path, url: str | None = None) -> Database:
+    database = Database(url or f"sqlite:///{path}")
     upgrade(database)
     load_seeds(database, Config())
     return database
@@ -160,7 +170,7 @@ def timed(action: Callable[[], object]) -> float:
 
 
 def bench_pipeline(directory: Path, count: int, url: str | None) -> None:
-    database = fresh_database(directory, url)
+    database = fresh_database(directory / "bench.db", url)
     articles = list(corpus.stream(1, 0, count + 50, EPOCH, PER_DAY))
     items = [page_item(article) for article in articles]
     stage_times: dict[str, list[float]] = {}
@@ -212,8 +222,9 @@ def generated_chunk(index: int) -> list[corpus.Article]:
 
 
 def stored_rows(index: int) -> tuple[list[tuple], list[tuple]]:
-    """Article and band rows of one chunk as the pipeline would store them: real text, real
-    fingerprint, ``duplicate_of``/``cluster`` as the generator knows them."""
+    """Article and band rows of one chunk as the pipeline would store them: real text (twice: the
+    text before cleaning is kept too, so rows are as long as a crawl's), real fingerprint,
+    ``duplicate_of``/``cluster`` as the generator knows them."""
     articles, bands = [], []
     fetched = _sqlite_time(datetime.now(UTC))
     for article in generated_chunk(index):
@@ -222,7 +233,8 @@ def stored_rows(index: int) -> tuple[list[tuple], list[tuple]]:
         original = None if article.original is None else FIRST_ID + article.original
         url = f"https://bao.example.vn/tin-{article.n}.html"
         articles.append((
-            article_id, url, url, article.text.partition("\n\n")[0], article.text, fp.content_hash, fp.to_bytes(),
+            article_id, url, url, article.text.partition("\n\n")[0], article.text, article.text, fp.content_hash,
+            fp.to_bytes(),
             article.relevant, _sqlite_time(article.published), fetched,
             original if article.kind == "republication" else None, original if article.kind == "same_story" else None,
         ))
@@ -231,24 +243,55 @@ def stored_rows(index: int) -> tuple[list[tuple], list[tuple]]:
 
 
 def bulk_load(path: Path, chunks: range, pool: Pool) -> None:
+    """Append ``chunks`` to the database at ``path``; the band table's indexes are dropped during
+    the load and rebuilt from the model's declarations after it, so they match the schema."""
     connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode = DELETE")  # appends straight to the file, not twice through a WAL
     connection.execute("PRAGMA synchronous = OFF")
-    connection.execute("DROP INDEX IF EXISTS ix_dedup_bands_key")
+    indexes = DedupBand.__table__.indexes
+    for index in indexes:
+        connection.execute(f"DROP INDEX IF EXISTS {index.name}")
     with connection:
         for articles, bands in pool.imap(stored_rows, chunks):
             connection.executemany(
                 "INSERT INTO articles (id, url, canonical_url, source, title, text, raw_text, truncated,"
                 " content_hash, minhash, relevance, relevant, matched_terms, methods, published, fetched_at,"
-                " duplicate_of_id, cluster) VALUES (?, ?, ?, 'bench', ?, ?, '', 0, ?, ?, 0, ?, '{}', '{}', ?, ?, ?, ?)",
+                " duplicate_of_id, cluster) VALUES (?, ?, ?, 'bench', ?, ?, ?, 0, ?, ?, 0, ?, '{}', '{}', ?, ?, ?, ?)",
                 articles,
             )
             connection.executemany("INSERT INTO dedup_bands (article_id, band, key) VALUES (?, ?, ?)", bands)
-    connection.execute("CREATE INDEX ix_dedup_bands_key ON dedup_bands (band, key)")
-    connection.execute("ANALYZE")
+    for index in indexes:
+        connection.execute(str(CreateIndex(index).compile(dialect=sqlite.dialect())))
     connection.close()
 
 
-def probes(stored: int) -> list[tuple[corpus.Article, int | None]]:
+def stored_database(directory: Path, size: int, pool: Pool) -> Database:
+    """A SQLite database of the seeds and ``size`` generated articles, migrated to this schema:
+    ``lookup-<size>.db`` in ``directory`` when it is there (``--keep``), else built from the
+    largest smaller one (or from nothing) and kept under that name."""
+    path = directory / f"lookup-{size}.db"
+    if not path.exists():
+        smaller = [n for n in range(0, size, CHUNK) if (directory / f"lookup-{n}.db").exists()]
+        start_from = max(smaller, default=None)
+        started = time.perf_counter()
+        building = path.with_suffix(".part")  # an interrupted build is not mistaken for a finished one
+        building.unlink(missing_ok=True)
+        if start_from is None:
+            fresh_database(building).dispose()
+            start_from = 0
+        else:
+            shutil.copyfile(directory / f"lookup-{start_from}.db", building)
+        bulk_load(building, range(start_from // CHUNK, size // CHUNK), pool)
+        building.rename(path)
+        print(f"lookup: built {size:,} stored articles ({PER_DAY} a day over {size // PER_DAY} days) from "
+              f"{start_from:,} in {time.perf_counter() - started:.0f} s, "
+              f"database {path.stat().st_size / 2**20:,.0f} MiB")
+    database = Database(f"sqlite:///{path}")
+    upgrade(database)
+    return database
+
+
+def probes(stored: int, count: int) -> list[tuple[corpus.Article, int | None]]:
     """Today's articles after ``stored`` ones: new ones, republications of recent stored ones and
     other reports of their stories, in the stream's proportions; with the id of the original."""
     history = generated_chunk(stored // CHUNK - 1)
@@ -257,7 +300,7 @@ def probes(stored: int) -> list[tuple[corpus.Article, int | None]]:
     rng = random.Random(stored)
     published = history[-1].published
     made = []
-    for n in range(stored, stored + PROBES):
+    for n in range(stored, stored + count):
         published += timedelta(days=1) / PER_DAY
         roll = rng.random()
         if roll < corpus.REPUBLISHED:
@@ -274,14 +317,34 @@ def probes(stored: int) -> list[tuple[corpus.Article, int | None]]:
     return made
 
 
-def _candidates(connection: Connection, url: str, fp: Fingerprint, published: datetime | None) -> tuple[int, int, int]:
-    """(band candidates, further date-window candidates, exact containment checks) of one lookup."""
+def _window(fp: Fingerprint, published: datetime | None) -> tuple[datetime, datetime] | None:
+    """The date window ``judge`` passes to the lookup for this fingerprint."""
+    if fp.signature is None or published is None:
+        return None
+    return published - STORY_WINDOW, published + STORY_WINDOW
+
+
+@lru_cache(maxsize=4)
+def _band_rows(count: int) -> Select:
+    """All rows of ``count`` band keys and their articles, counted (an OR of equalities: a row-value
+    IN list is not answered from the index on SQLite)."""
+    bands = _BANDS.c
+    pairs = (and_(bands.band == bindparam(f"b{n}"), bands.key == bindparam(f"k{n}")) for n in range(count))
+    return select(func.count(), func.count(distinct(bands.article_id))).where(or_(*pairs))
+
+
+def _candidates(connection: Connection, url: str, fp: Fingerprint, published: datetime | None) -> tuple[int, ...]:
+    """(band rows matched, articles they belong to, band candidates verified, further date-window
+    candidates, exact containment checks) of one lookup."""
+    keys = {}
+    for n, (band, key) in enumerate(fp.band_keys):
+        keys[f"b{n}"], keys[f"k{n}"] = band, key
+    rows, articles = connection.execute(_band_rows(len(fp.band_keys)), keys).one() if keys else (0, 0)
     by_band = lookup(connection, url, fp.content_hash, fp.band_keys).candidates
-    window = (published - STORY_WINDOW, published + STORY_WINDOW) if published else None
-    found = lookup(connection, url, fp.content_hash, fp.band_keys, window).candidates
+    found = lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published)).candidates
     signatures, counts = decode_signatures([candidate.minhash for candidate in found])
     similar = compare_many(fp.signature, fp.shingle_count, signatures, counts)
-    return len(by_band), len(found) - len(by_band), sum(similarity.check_containment for similarity in similar)
+    return rows, articles, len(by_band), len(found) - len(by_band), sum(s.check_containment for s in similar)
 
 
 def _outcome(verdict: Verdict, original: int | None) -> str:
@@ -290,57 +353,235 @@ def _outcome(verdict: Verdict, original: int | None) -> str:
     return "new in a cluster" if verdict.cluster is not None else "new"
 
 
-def measure_lookups(database: Database, stored: int) -> None:
-    """The dedup stage's check for each probe: its fingerprint, then ``judge`` (canonical URL,
-    content hash, band and date-window candidates in one statement, the signature comparison and
-    the exact containment check), timed on the second and third pass; candidates counted apart
-    and verdicts set beside the truth on the first: a republication should be a duplicate of its
-    original, another report of a story new (in the story's cluster when it shares enough)."""
-    cases = [(article, original, fingerprint(article.text)) for article, original in probes(stored)]
-    fingerprint_ms = [timed(lambda article=article: fingerprint(article.text)) for article, _, _ in cases]
-    judge_ms: list[float] = []
-    figures = []
-    outcomes: dict[str, Counter[str]] = {"republication": Counter(), "same_story": Counter(), "new": Counter()}
+def query_plan(database: Database, action: Callable[[Connection], object]) -> str:
+    """The plan of the lookup statement ``action`` runs: SQLite's EXPLAIN QUERY PLAN as a tree, or
+    PostgreSQL's EXPLAIN (ANALYZE, BUFFERS), with the parameters it ran with."""
+    statements: list[tuple[str, object]] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, parameters: object, *_: object) -> None:
+        statements.append((statement, parameters))
+
     with database.engine.connect() as connection:
-        for article, original, fp in cases:
-            url = f"https://x.example.vn/{article.n}.html"
-            published = article.published if article.relevant else None
-            figures.append(_candidates(connection, url, fp, published))
-            outcomes[article.kind][_outcome(judge(connection, url, fp, article.text, published), original)] += 1
-        cpu_began = time.process_time()
-        for _ in range(2):
-            for article, _, fp in cases:
-                published = article.published if article.relevant else None
-                judge_ms.append(timed(lambda article=article, fp=fp, published=published: judge(
-                    connection, f"https://x.example.vn/{article.n}.html", fp, article.text, published)))
-        cpu = (time.process_time() - cpu_began) * 1000 / len(judge_ms)
-    band, window, checks = (list(column) for column in zip(*figures, strict=True))
-    print(f"lookup: {stored:>9,} stored articles, {len(cases)} lookups: band candidates mean "
-          f"{statistics.fmean(band):.1f} (max {max(band)}), date-window candidates mean "
-          f"{statistics.fmean(window):.1f} (max {max(window)}), exact containment checks "
-          f"{statistics.fmean(checks):.3f} a lookup")
-    print(f"        fingerprint mean {statistics.fmean(fingerprint_ms):.3f} ms; judge mean "
+        event.listen(connection, "before_cursor_execute", capture)
+        action(connection)
+        event.remove(connection, "before_cursor_execute", capture)
+        statement, parameters = next(captured for captured in statements if "UNION ALL" in captured[0])
+        if database.dialect != "sqlite":
+            rows = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
+            return _postgres_plan([row[0] for row in rows])
+        depth = {0: 0}
+        lines: list[list] = []  # [depth, detail, times]: the OR's 32 identical index searches on one line
+        for node, parent, _, detail in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters):
+            numbered_arm = re.fullmatch(r"INDEX \d+", detail)  # an arm of a MULTI-INDEX OR: not a level
+            depth[node] = depth.get(parent, 0) + (not numbered_arm)
+            if numbered_arm:
+                continue
+            if lines and lines[-1][:2] == [depth[node], detail]:
+                lines[-1][2] += 1
+            else:
+                lines.append([depth[node], detail, 1])
+        return "\n".join("      " + "  " * level + (f"{times} x " if times > 1 else "") + detail
+                         for level, detail, times in lines)
+
+
+def _postgres_plan(lines: list[str]) -> str:
+    """PostgreSQL's plan as its nodes without costs and conditions, each distinct node once with
+    the number of times it occurs (the band arm repeats one node per key), then the heap fetches
+    of its index-only scans, the buffers and the time."""
+    nodes: Counter[str] = Counter()
+    fetches = 0
+    for line in lines:
+        if "->" in line or line is lines[0]:
+            nodes[re.sub(r"\s+\(cost=.*", "", line)] += 1
+        elif "Heap Fetches" in line:
+            fetches += int(line.split(":")[1])
+    summary = [f"heap fetches {fetches}", lines[1].strip(), next(line for line in lines if "Execution Time" in line)]
+    plan = [f"        {times:>2} x {node}" for node, times in nodes.items()]
+    return "\n".join([*plan, "        " + "; ".join(summary)])
+
+
+@dataclass
+class Store:
+    """One store size under measurement: its probes, what the first pass found, the timings."""
+
+    size: int
+    database: Database
+    connection: Connection
+    cases: list[tuple[corpus.Article, int | None, Fingerprint]]
+    runs: list[tuple[str, Fingerprint, str, datetime | None]]
+    server: Callable[[], float]
+    figures: list[tuple[int, ...]] = field(default_factory=list)
+    outcomes: dict[str, Counter[str]] = field(default_factory=lambda: {
+        "republication": Counter(), "same_story": Counter(), "new": Counter()})
+    fingerprint_ms: list[float] = field(default_factory=list)
+    judge_ms: list[float] = field(default_factory=list)
+    query_cpu: list[float] = field(default_factory=list)
+    judge_cpu: list[float] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)
+
+
+def _first_pass(store: Store) -> None:
+    """Candidates counted and verdicts set beside the truth: a republication should be a duplicate
+    of its original, another report of a story new (in the story's cluster when it shares enough)."""
+    store.fingerprint_ms = [timed(lambda article=article: fingerprint(article.text)) for article, _, _ in store.cases]
+    for (article, original, _), (url, fp, text, published) in zip(store.cases, store.runs, strict=True):
+        store.figures.append(_candidates(store.connection, url, fp, published))
+        store.outcomes[article.kind][_outcome(judge(store.connection, url, fp, text, published), original)] += 1
+
+
+def _timed_round(store: Store) -> None:
+    """The lookup statement alone (query, rows and candidates built), then the whole ``judge``,
+    each over all probes, in CPU time; what ``judge`` adds to the lookup is the comparison."""
+    connection, runs = store.connection, store.runs
+    began = time.process_time()
+    for url, fp, _, published in runs:
+        lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))
+    store.query_cpu.append((time.process_time() - began) * 1000 / len(runs))
+    began, server_began = time.process_time(), store.server()
+    for url, fp, text, published in runs:
+        store.judge_ms.append(timed(
+            lambda url=url, fp=fp, text=text, published=published: judge(connection, url, fp, text, published)
+        ))
+    store.judge_cpu.append((time.process_time() - began) * 1000 / len(runs))
+    store.server_cpu.append((store.server() - server_began) / len(runs))
+
+
+def _report(store: Store) -> None:
+    rows, articles, band, window, checks = (list(column) for column in zip(*store.figures, strict=True))
+    relevant = [n for n, (_, _, published) in enumerate(store.runs) if published is not None]
+    print(f"lookup: {store.size:>9,} stored articles, {len(store.cases)} lookups "
+          f"({len(relevant)} relevant, with the date window)")
+    print(f"        band rows matched mean {statistics.fmean(rows):.1f} (max {max(rows)}) of "
+          f"{statistics.fmean(articles):.1f} articles; band candidates mean {statistics.fmean(band):.1f} "
+          f"(max {max(band)}); date-window candidates besides them mean {statistics.fmean(window):.1f} "
+          f"(relevant lookups {statistics.fmean(window[n] for n in relevant):.1f}, max {max(window)}); "
+          f"exact containment checks {statistics.fmean(checks):.3f} a lookup")
+    judge_ms = store.judge_ms
+    print(f"        fingerprint mean {statistics.fmean(store.fingerprint_ms):.3f} ms; judge wall mean "
           f"{statistics.fmean(judge_ms):.3f} ms, median {statistics.median(judge_ms):.3f} ms, "
-          f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms, CPU mean {cpu:.3f} ms")
-    for kind, counts in outcomes.items():
+          f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms")
+    judge_cpu, query_cpu = statistics.median(store.judge_cpu), statistics.median(store.query_cpu)
+    print(f"        CPU per check, {len(store.judge_cpu)} rounds: judge "
+          + " ".join(f"{ms:.3f}" for ms in store.judge_cpu) + f" ms (median {judge_cpu:.3f}); lookup statement "
+          + " ".join(f"{ms:.3f}" for ms in store.query_cpu)
+          + f" ms (median {query_cpu:.3f}); comparison (judge - lookup) {judge_cpu - query_cpu:.3f} ms")
+    if store.database.dialect != "sqlite":
+        print("        PostgreSQL server CPU per check (its backend process, 10 ms ticks): "
+              + " ".join(f"{ms:.3f}" for ms in store.server_cpu) + " ms")
+    for kind, counts in store.outcomes.items():
         print(f"        {kind} ({counts.total()}): " + ", ".join(f"{label} {n}" for label, n in counts.most_common()))
+    url, fp, published = next((store.runs[n] for n in relevant if store.cases[n][0].kind == "new"), store.runs[0])
+    print("        plan of a relevant article's lookup:\n" + query_plan(
+        store.database,
+        lambda connection: lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))))
 
 
-def bench_lookup(directory: Path, sizes: list[int]) -> None:
-    database = fresh_database(directory)
-    path = directory / "bench.db"
+def measure_lookups(databases: dict[int, Database], count: int, rounds: int = 5) -> None:
+    """The dedup stage's check for ``count`` probes at each store size: its fingerprint, then
+    ``judge`` (canonical URL, content hash, band and date-window candidates in one statement, the
+    signature comparison and the exact containment check). After a first pass (``_first_pass``),
+    ``rounds`` timed rounds go through the sizes in turn, so that the machine's other work
+    weighs on every size alike."""
+    with ExitStack() as stack:
+        stores = []
+        for size, database in databases.items():
+            cases = [(article, original, fingerprint(article.text)) for article, original in probes(size, count)]
+            runs = [(f"https://x.example.vn/{article.n}.html", fp, article.text,
+                     article.published if article.relevant else None)
+                    for article, _, fp in cases]
+            connection = stack.enter_context(database.engine.connect())
+            stores.append(Store(size, database, connection, cases, runs, _server_cpu(connection)))
+        for store in stores:
+            _first_pass(store)
+        for _ in range(rounds):
+            for store in stores:
+                _timed_round(store)
+    for store in stores:
+        _report(store)
+
+
+def _server_cpu(connection: Connection) -> Callable[[], float]:
+    """Milliseconds of CPU the database server has spent for ``connection`` so far: PostgreSQL's
+    backend process on this machine, read from /proc; nothing for SQLite, which runs in ours."""
+    if connection.dialect.name == "sqlite":
+        return lambda: 0.0
+    stat = Path(f"/proc/{connection.exec_driver_sql('SELECT pg_backend_pid()').scalar_one()}/stat")
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def spent() -> float:
+        user, system = stat.read_text().rpartition(")")[2].split()[11:13]
+        return (int(user) + int(system)) * 1000 / tick
+
+    return spent
+
+
+_COPIED = {"articles": [column.name for column in Article.__table__.columns],
+           "dedup_bands": [column.name for column in DedupBand.__table__.columns]}
+
+
+def postgres_database(url: str, sqlite_path: Path, size: int) -> Database:
+    """The kept SQLite store of ``size`` articles in PostgreSQL: database ``qpan_lookup_<size>`` on
+    the server of ``url``, made by this schema's migrations and a COPY of the SQLite rows on first
+    use, kept afterwards (and migrated like the SQLite ones); vacuumed, so that index-only scans
+    find a current visibility map."""
+    import psycopg
+
+    server = make_url(normalise_url(url))
+    name = f"qpan_lookup_{size}"
+    target = server.set(database=name)
+
+    def libpq(address: URL) -> str:
+        return address.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    with psycopg.connect(libpq(server), autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    database = Database(target.render_as_string(hide_password=False))
+    upgrade(database)
+    if not exists:
+        started = time.perf_counter()
+        with sqlite3.connect(sqlite_path) as source, psycopg.connect(libpq(target)) as sink:
+            sink.execute("SET TIME ZONE 'UTC'")  # SQLite holds UTC times without an offset
+            for table, columns in _COPIED.items():
+                names = ", ".join(f'"{column}"' for column in columns)
+                with sink.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in source.execute(f"SELECT {names} FROM {table} ORDER BY 1"):
+                        copy.write_row(row)
+        print(f"lookup: copied {size:,} stored articles into PostgreSQL {name} in "
+              f"{time.perf_counter() - started:.0f} s")
+    with psycopg.connect(libpq(target), autocommit=True) as maintenance:
+        maintenance.execute("VACUUM ANALYZE")
+    return database
+
+
+def set_statistics(database: Database, state: str) -> None:
+    """``analyze``: SQLite's planner statistics taken from the data (``ANALYZE``, as a user or
+    ``PRAGMA optimize`` may run); ``none``: no statistics, as qpan leaves a SQLite database."""
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE" if state == "analyze" else "DROP TABLE IF EXISTS sqlite_stat1")
+    database.dispose()  # connections plan with the statistics they read when they opened
+
+
+def bench_lookup(directory: Path, sizes: list[int], count: int, statistics_states: list[str],
+                 postgres: str | None) -> None:
     print(corpus.calibration(200))
-    stored = 0
     with Pool(2) as pool:
-        for size in sizes:
-            start = time.perf_counter()
-            bulk_load(path, range(stored // CHUNK, size // CHUNK), pool)
-            stored = size
+        databases = {size: stored_database(directory, size, pool) for size in sizes}
+    if postgres:
+        for size, database in databases.items():
             database.dispose()
-            print(f"lookup: built {size:,} stored articles ({PER_DAY} a day over {size // PER_DAY} days) in "
-                  f"{time.perf_counter() - start:.0f} s, database {path.stat().st_size / 2**20:,.0f} MiB")
-            measure_lookups(database, size)
-    database.dispose()
+            databases[size] = postgres_database(postgres, directory / f"lookup-{size}.db", size)
+        print("lookup: PostgreSQL")
+        measure_lookups(databases, count)
+    else:
+        for state in statistics_states:
+            for database in databases.values():
+                set_statistics(database, state)
+            print(f"lookup: SQLite, planner statistics: {state}")
+            measure_lookups(databases, count)
+    for database in databases.values():
+        database.dispose()
 
 
 def rss_mib() -> float:
@@ -349,7 +590,7 @@ def rss_mib() -> float:
 
 
 def bench_memory(directory: Path, count: int) -> None:
-    database = fresh_database(directory)
+    database = fresh_database(directory / "bench.db")
     articles = list(corpus.stream(5, 0, 500 + count, EPOCH, PER_DAY))  # generated first: its memory is not the store's
     items = (page_item(article) for article in articles)
     with Chain(Config(), database) as chain:
@@ -373,16 +614,28 @@ def main() -> None:
     parser.add_argument("--only", choices=["pipeline", "lookup", "memory"])
     parser.add_argument("--url", help="an empty database for the pipeline figure instead of a SQLite file, "
                         "e.g. postgresql+psycopg://postgres@127.0.0.1/bench")
+    parser.add_argument("--probes", type=int, default=1000, help="lookups of today's articles at each size")
+    parser.add_argument("--statistics", default="analyze,none",
+                        help="SQLite planner statistics to measure the lookup with: analyze, none or both")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="lookup: measure in PostgreSQL (the server of URL), on copies of the SQLite stores")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the lookup's databases in DIR (lookup-<size>.db) and reuse them")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     for name, run in (
         ("pipeline", lambda d: bench_pipeline(d, args.articles, args.url)),
-        ("lookup", lambda d: bench_lookup(d, sizes)),
+        ("lookup", lambda d: bench_lookup(d, sizes, args.probes, args.statistics.split(","), args.postgres)),
         ("memory", lambda d: bench_memory(d, args.articles * 2)),
     ):
-        if args.only in (None, name):
-            with tempfile.TemporaryDirectory() as directory:
-                run(Path(directory))
+        if args.only not in (None, name):
+            continue
+        if name == "lookup" and args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            run(args.keep)
+            continue
+        with tempfile.TemporaryDirectory() as directory:
+            run(Path(directory))
 
 
 if __name__ == "__main__":
