@@ -448,7 +448,7 @@ def _timed_round(store: Store) -> None:
 
 def _report(store: Store) -> None:
     rows, articles, band, window, checks = (list(column) for column in zip(*store.figures, strict=True))
-    relevant = [n for n, (_, _, published) in enumerate(store.runs) if published is not None]
+    relevant = [n for n, (_, _, _, published) in enumerate(store.runs) if published is not None]
     print(f"lookup: {store.size:>9,} stored articles, {len(store.cases)} lookups "
           f"({len(relevant)} relevant, with the date window)")
     print(f"        band rows matched mean {statistics.fmean(rows):.1f} (max {max(rows)}) of "
@@ -470,7 +470,7 @@ def _report(store: Store) -> None:
               + " ".join(f"{ms:.3f}" for ms in store.server_cpu) + " ms")
     for kind, counts in store.outcomes.items():
         print(f"        {kind} ({counts.total()}): " + ", ".join(f"{label} {n}" for label, n in counts.most_common()))
-    url, fp, published = next((store.runs[n] for n in relevant if store.cases[n][0].kind == "new"), store.runs[0])
+    url, fp, _, published = next((store.runs[n] for n in relevant if store.cases[n][0].kind == "new"), store.runs[0])
     print("        plan of a relevant article's lookup:\n" + query_plan(
         store.database,
         lambda connection: lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))))
