@@ -34,6 +34,7 @@ page, 209–210 MiB) against bare 569 / 558 / 557: ratio 0.19 / 0.16 / 0.15.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -263,6 +264,7 @@ def serve(root: Path, docroot: Path, port: int) -> Iterator[Server]:
 class Result:
     seconds: float
     memory: list[tuple[float, float]]  # (time, MiB resident of the crawl and its children), every 0.5 s
+    own_cpu: float  # the crawl process alone (its last reading, up to 0.1 s before it ended)
     cpu: float  # the crawl process and the processes it waited for (its page workers)
     peak_rss_mb: float  # the largest of them
     started: float
@@ -286,28 +288,42 @@ def tree_rss_mb(root: int) -> float:
     return total / 1024
 
 
+def own_cpu_seconds(pid: int) -> float | None:
+    """CPU of the process itself, without its children, from /proc; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_child(command: list[str], cwd: Path) -> Result:
     """Wall time, CPU (user + system) and peak RSS of one child process. The CPU includes the
     processes it waited for: qpan's page workers, which the crawl ends and reaps before it exits.
-    The resident memory of the process and its children is read every 0.5 s on the side."""
+    The resident memory of the process and its children is read every 0.5 s on the side, and the
+    CPU of the process itself every 0.1 s: the rest of the total is its page workers'."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
     out = cwd / "child.log"
     started = time.time()
     clock = time.perf_counter()
     memory: list[tuple[float, float]] = []
+    own = 0.0
     with out.open("wb") as sink:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT)
-        while True:
+        for tick in itertools.count():
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            memory.append((time.time(), tree_rss_mb(process.pid)))
-            time.sleep(0.5)
+            own = own_cpu_seconds(process.pid) or own
+            if tick % 5 == 0:
+                memory.append((time.time(), tree_rss_mb(process.pid)))
+            time.sleep(0.1)
     seconds = time.perf_counter() - clock
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"benchmark crawl failed ({' '.join(command[:4])}…):\n{out.read_text()[-3000:]}")
-    return Result(seconds, memory, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, started, time.time())
+    cpu = usage.ru_utime + usage.ru_stime
+    return Result(seconds, memory, own, cpu, usage.ru_maxrss / 1024, started, time.time())
 
 
 def article_times(log: Path, start: float, end: float) -> list[float]:
@@ -400,6 +416,8 @@ def main() -> None:
                     print(f"  {name:<12} {pages / result.seconds:7.1f} pages/s  {result.seconds:6.1f} s  "
                           f"CPU {result.cpu / pages * 1000:5.2f} ms/page  peak RSS {result.peak_rss_mb:6.1f} MiB  "
                           f"(server CPU {server_cpu / pages * 1000:.3f} ms/page)")
+                print(f"  qpan CPU: crawl process {full.own_cpu / pages * 1000:.2f} ms/page, page workers "
+                      f"{(full.cpu - full.own_cpu) / pages * 1000:.2f} ms/page")
                 print(f"  ratio qpan / bare: {bare.seconds / full.seconds:.2f}")
                 count, per_article = stored_bytes_per_article(database)
                 print(f"  qpan stored {count} articles, {per_article / 1024:.1f} KiB of database per article")
