@@ -12,23 +12,32 @@ What is measured, and why this way:
 * The bare spider is a ``SitemapSpider`` whose ``parse`` does nothing, with
   ``CONCURRENT_ITEMS = 1`` (its pages yield no item; Scrapy's default of 100 would start 100
   worker tasks per response for nothing). Both crawls use the same concurrency, no delay, no
-  AutoThrottle, robots.txt obeyed; each is a fresh process timed from start to exit, so
-  start-up counts for both. qpan crawls into a fresh copy of an initialised database each round.
+  AutoThrottle, robots.txt obeyed, neither Scrapy's telnet nor its remote-control port; each
+  is a fresh process timed from start to exit, so start-up counts for both. qpan crawls into
+  a fresh copy of an initialised database each round.
 * Rounds interleave bare and qpan (default three), so a change in machine load hits both.
 
     python benchmarks/crawl.py [--pages 2000] [--rounds 3] [--concurrency 16]
     python benchmarks/crawl.py --pages 20000 --rounds 1    # adds pages/s per 2,000-page slice
 
-Prints, per round and crawl: pages/s, CPU ms per page, peak RSS; the ratio qpan / bare per
-round; the server's CPU per page; for qpan the stored bytes per article; and with more than
-2,000 pages the rate of each 2,000-page slice (from the server's request log), which shows
-whether the crawl slows down as the database grows.
+Prints, per round and crawl: pages/s, CPU ms per page (with qpan's page workers, and for qpan
+the crawl process's share apart), peak RSS; the ratio qpan / bare per round; the server's CPU
+per page; for qpan the stored bytes per article; and with more than 2,000 pages the rate of
+each 2,000-page slice (from the server's request log) and the resident memory of the crawl and
+its workers at the end of each slice, which show whether the crawl slows down or grows as the
+database grows.
 
-Last run (2,000 pages of 27–59 KB, nginx at 0.05 ms CPU a page, idle 2-core machine): bare
-585 / 634 / 562 pages/s at 1.6–1.8 ms CPU a page; qpan 92.5 / 80.3 / 81.7 pages/s at
-12.3–14.3 ms CPU a page, peak RSS 216–220 MiB; ratio 0.16 / 0.13 / 0.15; 9.7 KiB per article.
-With CONCURRENT_ITEMS = 4 for qpan's spider: qpan 106.2 / 89.5 / 84.6 pages/s (11.1–13.9 ms CPU a
-page, 209–210 MiB) against bare 569 / 558 / 557: ratio 0.19 / 0.16 / 0.15.
+Before the page workers (2,000 pages of 27–59 KB, nginx at 0.05 ms CPU a page, idle 2-core
+machine): bare 569 / 558 / 557 pages/s, qpan 106 / 90 / 85 (11.1–13.9 ms CPU a page, one
+process): ratio 0.19 / 0.16 / 0.15.
+
+Last run (2026-12-01, same site and server, the other sessions' processes paused): bare 663 / 735 /
+737 pages/s at 1.3–1.5 ms CPU a page; qpan 177.0 / 183.6 / 210.8 pages/s at 6.4–7.7 ms CPU a page
+(crawl process 3.8–4.3 ms, page worker 2.7–3.3 ms), peak RSS 187 MiB (the crawl process); ratio
+0.27 / 0.25 / 0.29; 9.8 KiB per article. 20,000 pages, one round: bare 851 pages/s, qpan 208
+(ratio 0.24; crawl process 4.05 ms, page worker 2.72 ms CPU a page); per 2,000-page slice 187,
+239, 265, 224, 218, 203, 210, 207, 221, 221 pages/s; resident MiB of the crawl and its worker at
+the end of each slice 330, 345, 347, 354, 356, 357, 357, 352, 366, 371; 9.7 KiB per article.
 """
 
 from __future__ import annotations

@@ -57,9 +57,10 @@ STAGES = [
 
 
 def category(stack: str) -> str:
-    """A py-spy raw stack is ``process…;thread…;frame;frame;…`` from the root to the leaf."""
+    """A py-spy raw stack is ``process…;[child process…;]thread…;frame;…`` from the root to the leaf."""
     frames = stack.split(";")
-    process = "page worker" if "qpan.workers" in frames[0] else "crawl process"
+    processes = [frame for frame in frames if frame.startswith("process ")]
+    process = "page worker" if any("qpan.workers" in frame for frame in processes) else "crawl process"
     for frame in reversed(frames):
         for name, fragment in STAGES:
             if fragment in frame:
