@@ -16,19 +16,19 @@ by the pipeline's CleanStage (what a crawl runs per page). Accuracy on saved pag
 bag-of-words F1 of the stored text against the page's hand-written ``gold_text``.
 trafilatura gets the raw bytes, as extract_article does, so both pay for decoding.
 
-Last runs (2 cores shared with other work: the same code moves by about +-0.05 in ratio from
-one run to the next, so four runs are given). Saved pages: extract_article 1.58-1.79 ms/page,
-+cleaning 2.35-3.07 ms, trafilatura 5.07-5.49 ms; ratio 0.29-0.34 extract only, 0.46-0.56 with
-cleaning (0.40 and 0.60-0.62 for the code before this round, run alternately in the same
-session). Big pages: 0.18-0.21 extract only, 0.22-0.28 with cleaning. Token F1 vs gold: ours
-0.999 (min 0.991) cleaned, 0.979 body text; trafilatura 0.813 (min 0.127).
-Two later runs on an otherwise idle machine: ratio 0.32 and 0.32 extract only, 0.54 and 0.59
-with cleaning (trafilatura 4.80 and 6.01 ms/page); big pages 0.22 / 0.23.
-Real article pages (10 pages of 8 sites, 65-496 KiB), three runs under heavy load from other work:
-extract_article 6.10-7.47 ms/page, +cleaning 9.85-10.93 ms, trafilatura 21.51-24.93 ms; ratio
-0.24-0.32 extract only, 0.39-0.47 with cleaning. Pages right out of 10 (title, date and time, author,
-first, last): qpan 10, 10, 10, 10, 10; trafilatura's bare_extraction 10, 8, 0, 3, 6 (it gives
-"Baochinhphu Vn" or "Dương Ngọc; VCCorp vn" as authors, misses leads and keeps related links).
+Last runs (2 cores shared with other work, load average 2-4; two rounds, each running the code
+before the extraction/cleaning CPU round and then this code, so both see the same machine).
+Saved pages: extract_article 0.41-0.42 ms/page, +cleaning 0.67-0.70 ms, trafilatura 1.96-2.07 ms;
+ratio 0.20-0.21 extract only, 0.32-0.36 with cleaning (before: 0.66 and 1.12 ms in the quiet round,
+ratio 0.33-0.34 and 0.55-0.58). Big pages: 0.17-0.18 extract only, 0.18-0.19 with cleaning
+(before: 0.19-0.21 and 0.23-0.28). Token F1 vs gold: ours 0.999 (min 0.991) cleaned, 0.979 body
+text; trafilatura 0.813 (min 0.127); the same stored text as before, to the byte.
+Real article pages (10 pages of 8 sites, 65-496 KiB): extract_article 2.88-2.90 ms/page,
++cleaning 3.87-4.31 ms, trafilatura 15.9-16.0 ms; ratio 0.18 extract only, 0.24-0.27 with cleaning
+(before: 3.18-3.40 and 4.78-5.44 ms, ratio 0.21-0.22 and 0.31-0.35). Pages right out of 10 (title,
+date and time, author, first, last): qpan 10, 10, 10, 10, 10; trafilatura's bare_extraction 10, 8,
+0, 3, 6 (it gives "Baochinhphu Vn" or "Dương Ngọc; VCCorp vn" as authors, misses leads and keeps
+related links).
 """
 
 from __future__ import annotations
