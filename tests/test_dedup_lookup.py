@@ -181,7 +181,7 @@ MILLION_ARTICLES = {
     ("articles", "ix_articles_relevant_newest"): "1000005 500003 1",
     ("articles", "ix_articles_relevant_source"): "1000005 500003 1 1 1",
     ("articles", "ix_articles_source"): "1000005 500003",
-    ("articles", "ix_articles_story_window"): "74294 74294 1 1 1 1",
+    ("articles", "ix_articles_story_window"): "74294 1 1 1 1 1 1",
     ("articles", "sqlite_autoindex_articles_1"): "1000005 1",
     ("articles", "sqlite_autoindex_articles_2"): "1000005 166668",
     ("dedup_bands", "ix_dedup_bands_key"): "32000160 1000005 1 1",
@@ -224,5 +224,5 @@ def test_sqlite_answers_every_arm_from_a_covering_index(tmp_path: Path, statisti
         "SEARCH dedup_bands USING COVERING INDEX ix_dedup_bands_key (band=? AND key=?)"
     ] * len(fp.band_keys)
     assert [step for step in plan if "published" in step or "duplicate_of_id" in step] == [
-        "SEARCH articles USING COVERING INDEX ix_articles_story_window (relevant=? AND published>? AND published<?)"
+        "SEARCH articles USING COVERING INDEX ix_articles_story_window (published>? AND published<?)"
     ] * 2

@@ -83,7 +83,7 @@ BEFORE_0008 = {
 }
 AFTER_0008 = {
     "ix_dedup_bands_key": (["band", "key", "article_id"], False),
-    "ix_articles_story_window": (["relevant", "published", "duplicate_of_id", "cluster", "minhash"], True),
+    "ix_articles_story_window": (["published", "relevant", "duplicate_of_id", "id", "cluster", "minhash"], True),
     "ix_articles_duplicate_of_id": (["duplicate_of_id"], True),
 }
 
