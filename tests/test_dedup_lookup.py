@@ -21,7 +21,7 @@ from sqlalchemy import event
 
 from qpan.items import ArticleItem
 from qpan.pipelines.dedup import Fingerprint, fingerprint
-from qpan.pipelines.stages.dedup import STORY_WINDOW, judge
+from qpan.pipelines.stages.dedup import STORY_WINDOW, Verdict, judge
 from qpan.storage.articles import BAND_CANDIDATES, BAND_KEY_ARTICLES, WINDOW_CANDIDATES, lookup
 from qpan.storage.batch import ArticleBatch
 from qpan.storage.db import Database
@@ -67,21 +67,30 @@ def stored_original(database: Database, text: str, url: str, **fields: object) -
     return by_url(database, url).id
 
 
-def test_original_sharing_many_bands_outranks_earlier_articles_sharing_one(tmp_path: Path) -> None:
-    database = sqlite_database(tmp_path)
-    text = SEEDS[MEETING_SEED]
+def crowd_band_zero(database: Database, text: str, count: int) -> None:
+    """Store ``count`` unrelated articles that share ``text``'s first band key, and no other."""
     band_zero = fingerprint(text).band_keys[0]
     crowd = []
-    for n in range(BAND_CANDIDATES + 16):  # stored before the original: smaller ids
+    for n in range(count):
         item = decoy(n)
         item["band_keys"] = [band_zero, *item["band_keys"][1:]]
         crowd.append(item)
     store(database, crowd)
-    original = stored_original(database, text, "https://a.example.vn/goc.html")
+
+
+def copy_verdict(database: Database, text: str) -> Verdict:
+    """The verdict on another site's republication of ``text``."""
     copy_text = republications(text)["other_boilerplate"]
     with database.engine.connect() as connection:
-        verdict = judge(connection, "https://b.example.vn/ban-sao.html", fingerprint(copy_text), copy_text)
-    assert verdict.duplicate_of == original
+        return judge(connection, "https://b.example.vn/ban-sao.html", fingerprint(copy_text), copy_text)
+
+
+def test_original_sharing_many_bands_outranks_earlier_articles_sharing_one(tmp_path: Path) -> None:
+    database = sqlite_database(tmp_path)
+    text = SEEDS[MEETING_SEED]
+    crowd_band_zero(database, text, BAND_CANDIDATES + 16)  # stored before the original: smaller ids
+    original = stored_original(database, text, "https://a.example.vn/goc.html")
+    assert copy_verdict(database, text).duplicate_of == original
 
 
 def test_nearest_report_in_time_is_compared_on_a_busy_day(tmp_path: Path) -> None:
@@ -155,17 +164,8 @@ def test_original_behind_a_crowded_band_key_is_found(tmp_path: Path) -> None:
     database = sqlite_database(tmp_path)
     text = SEEDS[MEETING_SEED]
     original = stored_original(database, text, "https://a.example.vn/goc.html")
-    band_zero = fingerprint(text).band_keys[0]
-    crowd = []
-    for n in range(BAND_KEY_ARTICLES + 16):  # stored after the original: larger ids
-        item = decoy(n)
-        item["band_keys"] = [band_zero, *item["band_keys"][1:]]
-        crowd.append(item)
-    store(database, crowd)
-    copy_text = republications(text)["other_boilerplate"]
-    with database.engine.connect() as connection:
-        verdict = judge(connection, "https://b.example.vn/ban-sao.html", fingerprint(copy_text), copy_text)
-    assert verdict.duplicate_of == original
+    crowd_band_zero(database, text, BAND_KEY_ARTICLES + 16)  # stored after the original: larger ids
+    assert copy_verdict(database, text).duplicate_of == original
 
 
 # sqlite_stat1 as ANALYZE wrote it for the lookup benchmark's store of 1,000,000 articles
