@@ -45,7 +45,7 @@ class PageStages:
     """The three stages of one configuration, with the figures they count kept here."""
 
     def __init__(self, max_text_chars: int, topic: dict[str, Any] | None) -> None:
-        # Imported here, in the worker: BeautifulSoup, the boilerplate rules, the theme profile
+        # Imported here, in the worker: lxml cleaning, the boilerplate rules, the theme profile
         # and the MinHash arithmetic are no business of the crawl process.
         from qpan.config import TopicConfig
         from qpan.pipelines.relevance import ThemeProfile
