@@ -31,13 +31,13 @@ Before the page workers (2,000 pages of 27–59 KB, nginx at 0.05 ms CPU a page,
 machine): bare 569 / 558 / 557 pages/s, qpan 106 / 90 / 85 (11.1–13.9 ms CPU a page, one
 process): ratio 0.19 / 0.16 / 0.15.
 
-Last run (2026-12-01, same site and server, the other sessions' processes paused): bare 663 / 735 /
-737 pages/s at 1.3–1.5 ms CPU a page; qpan 177.0 / 183.6 / 210.8 pages/s at 6.4–7.7 ms CPU a page
-(crawl process 3.8–4.3 ms, page worker 2.7–3.3 ms), peak RSS 187 MiB (the crawl process); ratio
-0.27 / 0.25 / 0.29; 9.8 KiB per article. 20,000 pages, one round: bare 851 pages/s, qpan 208
-(ratio 0.24; crawl process 4.05 ms, page worker 2.72 ms CPU a page); per 2,000-page slice 187,
-239, 265, 224, 218, 203, 210, 207, 221, 221 pages/s; resident MiB of the crawl and its worker at
-the end of each slice 330, 345, 347, 354, 356, 357, 357, 352, 366, 371; 9.7 KiB per article.
+Last run (2026-12-01, same site and server, the other sessions' processes paused): bare 948 / 830 /
+949 pages/s at 1.0–1.2 ms CPU a page; qpan 271.4 / 275.9 / 279.4 pages/s at 4.9–5.0 ms CPU a page
+(crawl process 2.7–2.8 ms, page worker 2.2 ms), peak RSS 185–188 MiB (the crawl process); ratio
+0.29 / 0.33 / 0.29; 9.8 KiB per article. 20,000 pages, one round: bare 1,126 pages/s, qpan 312
+(ratio 0.28; crawl process 2.62 ms, page worker 1.84 ms CPU a page); per 2,000-page slice 263,
+344, 332, 354, 351, 342, 324, 309, 347, 314 pages/s; resident MiB of the crawl and its worker at
+the end of each slice 331, 345, 348, 354, 353, 352, 358, 360, 367, 378; 9.7 KiB per article.
 """
 
 from __future__ import annotations
