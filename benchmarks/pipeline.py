@@ -16,20 +16,23 @@ republications (8%) and other reports of a recent story (3%) mixed in, 1,000 pub
    content hash, LSH band and date-window candidates in one statement, signature comparison,
    exact containment check) — for 1,000 of "today's" articles (new ones, republications of
    the last two days' articles, other reports of their stories) at each store size. Stored
-   articles carry their real text and real fingerprint, and are bulk-inserted with
-   ``executemany`` (two worker processes generate and fingerprint them; the band index is
-   rebuilt after the load). Prints the band and date-window candidates per lookup, the exact
-   checks, the time (wall mean, median, p95 and CPU mean), and each probe's verdict beside the
-   truth.
+   articles carry their real text (twice, as a crawl keeps the text before cleaning too) and
+   real fingerprint, and are bulk-inserted with ``executemany`` (two worker processes generate
+   and fingerprint them; the band indexes are rebuilt after the load). ``--keep DIR`` keeps
+   the stores as ``DIR/lookup-<size>.db`` and builds a larger one from the largest smaller one;
+   a kept store is migrated to this schema before it is measured. Prints the band rows behind
+   the lookups, the band and date-window candidates verified, the exact checks, the wall time
+   (mean, median, p95), the CPU time of ``judge`` and of the lookup statement alone in rounds
+   that go through the sizes in turn, each probe's verdict beside the truth, and the plan.
+   SQLite is measured without planner statistics (as qpan leaves a database) and after an
+   ``ANALYZE`` (``--statistics``); ``--postgres URL`` measures copies of the stores in
+   PostgreSQL instead, with the server's CPU for the connection read from /proc.
 3. ``memory``: RSS of this process after storing a first batch of articles and after storing
    many more; the store keeps at most one batch in memory, so it should not grow.
 
     python benchmarks/pipeline.py [--articles 2000] [--sizes 10000,100000] [--only pipeline|lookup|memory]
+        [--keep DIR] [--statistics none,analyze] [--postgres postgresql://...] [--probes 1000]
     python benchmarks/pipeline.py --only pipeline --url postgresql+psycopg://postgres@127.0.0.1/empty
-
-1,000,000 stored articles (``--sizes 10000,100000,1000000``) was not run: here, with the two
-cores shared with other work, building 90,000 articles took 197-402 s, so a million would take
-well over half an hour.
 
 Last runs (2 cores shared with other sessions: wall clock times move by 2-3x between runs; CPU
 times are steadier):
@@ -49,19 +52,35 @@ executemany and search DELETE + INSERT per article) at load average 3-4:
   CPU (batches of 10 against 100), so they cost under 0.02 ms an article. Of the writes' 0.4 ms
   on SQLite, folding the text for the search index is 0.12 ms and SQLite's own inserts (rows, 32
   band rows, the FTS5 entry) 0.16 ms; band rows through the driver directly would save 0.03 ms.
-lookup, the same
-probes against the lookup of commit 5d59a9a (band candidates ranked by id up to 200, date
-window unordered up to 200) and this one (64 ranked by shared bands; the 48 nearest on either
-side), run side by side:
-  10,000 stored: band candidates 4.1 -> 2.9, window 10.8 -> 4.2 a lookup; judge CPU 0.37 -> 0.39 ms
-  100,000 stored: band candidates 15.0 (max 200) -> 8.9 (max 64), window 10.4 -> 4.2 (max 155
-  -> 48); judge CPU 0.91 -> 0.85 ms, wall median 0.50 -> 0.52 ms, p95 23.5 -> 9.9 ms;
-  republications found as duplicates of their original 51 -> 53 of 54, other reports of a story
-  clustered 26 -> 21 of 33, new articles left alone 899 of 913 in both (14 joined a cluster).
-The check still grows from 10,000 to 100,000 stored (CPU 0.39 -> 0.85 ms) with fewer candidates
-verified, so the growth is in the statement's index reads of chance band matches (2-5% of
-relevant pairs share a band on this theme), not in verifying candidates.
-Fingerprint: 0.7-4.1 ms wall a text of about 400 shingles in these loaded runs. memory: RSS
+lookup: 10,000 / 100,000 / 1,000,000 stored articles built in 5 s / 40 s more / 343 s more
+(89 MiB / 886 MiB / 8.9 GiB). The lookup of commit d5cf707 (every row of the band keys, the 64
+sharing most verified, earliest first; the window from the (relevant, published) index) against
+this one (the 4 newest of each key from the covering key index, 32 verified, newest first; the
+window from the story window's covering partial index), the same probes:
+  band rows behind a lookup's keys 5.6 / 36.8 / 417.8 (max 172 / 1,290 / 15,735): the data, the
+  same for both; band candidates verified 2.9 / 8.9 / 16.8 -> 0.9 / 2.0 / 3.2 (max 64 -> 32);
+  date-window candidates besides them 4.2 / 4.2 / 4.1 -> 4.2 / 4.1 / 4.0 (47-48 on a relevant
+  article's lookup, at most 48 a side);
+  SQLite without statistics, CPU per check, the least of 9 interleaved rounds in two runs
+  alternating with the other lookup: judge 0.18-0.19 / 0.32-0.34 / 1.15-1.16 ms -> 0.15-0.17 /
+  0.18-0.20 / 0.22-0.26 ms (medians 0.20-0.22 / 0.36-0.39 / 1.31-1.40 -> 0.16-0.22 / 0.19-0.25
+  / 0.24-0.33); the statement alone 0.13 / 0.25 / 1.11-1.21 -> 0.11-0.12 / 0.13-0.15 / 0.17-0.20;
+  wall p95 0.64-0.66 / 1.2-1.4 / 4.9-5.4 ms -> 0.32-0.52 / 0.39-0.64 / 0.51-0.79 ms;
+  SQLite after ANALYZE: 0.20 / 13.1 / about 120 ms (100 probes) -> 0.15 / 0.18 / 0.22 ms: the
+  statistics rated "duplicate_of_id IS NULL" selective and the window read every original;
+  PostgreSQL 15 (copies, vacuumed), client CPU medians 0.37 / 0.45 / 0.57 -> 0.30 / 0.31 / 0.33
+  ms and the server's 0.21 / 0.39 / 1.69 -> 0.23 / 0.28 / 0.35 ms, wall median 0.48 / 0.64 /
+  0.86 -> 0.45 / 0.52 / 0.59 ms, p95 1.5 / 4.0 / 8.8 -> 1.0 / 1.1 / 1.3 ms; every arm now an
+  index-only scan, 150 buffers at 1,000,000;
+  verdicts: republications found 80 of 81 / 53 of 54 / 79 of 83 before and now; other reports
+  of a story in its cluster 15 / 21 / 17 -> 16 / 22 / 17; new articles put in a cluster by
+  chance 4 / 14 / 15 -> 3 / 8 / 12.
+What still grows on SQLite (+20% at 100,000, +50% at 1,000,000) is the statement's 34 index
+seeks (32 band keys, URL, text hash): alone they cost 0.045 / 0.065 / 0.10 ms, an index 100
+times larger being a level deeper and read through the OS cache (SQLite keeps 2 MiB of pages);
+and 8 us a verified candidate whose signature sits behind two copies of its text (0.005 / 0.012 /
+0.025 ms). The rows read and the candidates verified no longer grow with the store.
+Fingerprint: 0.17-0.37 ms wall a text of about 400 shingles in the lookup runs. memory: RSS
 187.7 MiB after 500 and 188.5 MiB after 4,500 stored articles (+0.8 MiB; the generated texts are
 made before the first figure).
 """
@@ -370,18 +389,13 @@ def query_plan(database: Database, action: Callable[[Connection], object]) -> st
             rows = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
             return _postgres_plan([row[0] for row in rows])
         depth = {0: 0}
-        lines: list[list] = []  # [depth, detail, times]: the OR's 32 identical index searches on one line
+        steps: Counter[tuple[int, str]] = Counter()  # each distinct step once, with how often it occurs
         for node, parent, _, detail in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters):
             numbered_arm = re.fullmatch(r"INDEX \d+", detail)  # an arm of a MULTI-INDEX OR: not a level
             depth[node] = depth.get(parent, 0) + (not numbered_arm)
-            if numbered_arm:
-                continue
-            if lines and lines[-1][:2] == [depth[node], detail]:
-                lines[-1][2] += 1
-            else:
-                lines.append([depth[node], detail, 1])
-        return "\n".join("      " + "  " * level + (f"{times} x " if times > 1 else "") + detail
-                         for level, detail, times in lines)
+            if not numbered_arm:
+                steps[depth[node], re.sub(r"anon_\d+", "anon", detail)] += 1
+        return "\n".join(f"        {times:>2} x " + "  " * level + detail for (level, detail), times in steps.items())
 
 
 def _postgres_plan(lines: list[str]) -> str:
@@ -392,7 +406,7 @@ def _postgres_plan(lines: list[str]) -> str:
     fetches = 0
     for line in lines:
         if "->" in line or line is lines[0]:
-            nodes[re.sub(r"\s+\(cost=.*", "", line)] += 1
+            nodes[re.sub(r"( on \w+) \w+$", r"\1", re.sub(r"\s+\(cost=.*", "", line))] += 1  # no alias
         elif "Heap Fetches" in line:
             fetches += int(line.split(":")[1])
     summary = [f"heap fetches {fetches}", lines[1].strip(), next(line for line in lines if "Execution Time" in line)]
@@ -462,9 +476,11 @@ def _report(store: Store) -> None:
           f"p95 {sorted(judge_ms)[int(len(judge_ms) * 0.95)]:.3f} ms")
     judge_cpu, query_cpu = statistics.median(store.judge_cpu), statistics.median(store.query_cpu)
     print(f"        CPU per check, {len(store.judge_cpu)} rounds: judge "
-          + " ".join(f"{ms:.3f}" for ms in store.judge_cpu) + f" ms (median {judge_cpu:.3f}); lookup statement "
+          + " ".join(f"{ms:.3f}" for ms in store.judge_cpu)
+          + f" ms (median {judge_cpu:.3f}, least {min(store.judge_cpu):.3f}); lookup statement "
           + " ".join(f"{ms:.3f}" for ms in store.query_cpu)
-          + f" ms (median {query_cpu:.3f}); comparison (judge - lookup) {judge_cpu - query_cpu:.3f} ms")
+          + f" ms (median {query_cpu:.3f}, least {min(store.query_cpu):.3f}); comparison (judge - lookup) "
+          f"{judge_cpu - query_cpu:.3f} ms")
     if store.database.dialect != "sqlite":
         print("        PostgreSQL server CPU per check (its backend process, 10 ms ticks): "
               + " ".join(f"{ms:.3f}" for ms in store.server_cpu) + " ms")
@@ -476,12 +492,12 @@ def _report(store: Store) -> None:
         lambda connection: lookup(connection, url, fp.content_hash, fp.band_keys, _window(fp, published))))
 
 
-def measure_lookups(databases: dict[int, Database], count: int, rounds: int = 5) -> None:
+def measure_lookups(databases: dict[int, Database], count: int, rounds: int) -> None:
     """The dedup stage's check for ``count`` probes at each store size: its fingerprint, then
     ``judge`` (canonical URL, content hash, band and date-window candidates in one statement, the
     signature comparison and the exact containment check). After a first pass (``_first_pass``),
     ``rounds`` timed rounds go through the sizes in turn, so that the machine's other work
-    weighs on every size alike."""
+    weighs on every size alike (the least of a size's rounds is the one it disturbed least)."""
     with ExitStack() as stack:
         stores = []
         for size, database in databases.items():
@@ -563,7 +579,7 @@ def set_statistics(database: Database, state: str) -> None:
     database.dispose()  # connections plan with the statistics they read when they opened
 
 
-def bench_lookup(directory: Path, sizes: list[int], count: int, statistics_states: list[str],
+def bench_lookup(directory: Path, sizes: list[int], count: int, rounds: int, statistics_states: list[str],
                  postgres: str | None) -> None:
     print(corpus.calibration(200))
     with Pool(2) as pool:
@@ -573,13 +589,13 @@ def bench_lookup(directory: Path, sizes: list[int], count: int, statistics_state
             database.dispose()
             databases[size] = postgres_database(postgres, directory / f"lookup-{size}.db", size)
         print("lookup: PostgreSQL")
-        measure_lookups(databases, count)
+        measure_lookups(databases, count, rounds)
     else:
         for state in statistics_states:
             for database in databases.values():
                 set_statistics(database, state)
             print(f"lookup: SQLite, planner statistics: {state}")
-            measure_lookups(databases, count)
+            measure_lookups(databases, count, rounds)
     for database in databases.values():
         database.dispose()
 
@@ -615,6 +631,7 @@ def main() -> None:
     parser.add_argument("--url", help="an empty database for the pipeline figure instead of a SQLite file, "
                         "e.g. postgresql+psycopg://postgres@127.0.0.1/bench")
     parser.add_argument("--probes", type=int, default=1000, help="lookups of today's articles at each size")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds through the sizes")
     parser.add_argument("--statistics", default="analyze,none",
                         help="SQLite planner statistics to measure the lookup with: analyze, none or both")
     parser.add_argument("--postgres", metavar="URL",
@@ -625,7 +642,8 @@ def main() -> None:
     sizes = [int(size) for size in args.sizes.split(",")]
     for name, run in (
         ("pipeline", lambda d: bench_pipeline(d, args.articles, args.url)),
-        ("lookup", lambda d: bench_lookup(d, sizes, args.probes, args.statistics.split(","), args.postgres)),
+        ("lookup", lambda d: bench_lookup(d, sizes, args.probes, args.rounds, args.statistics.split(","),
+                                          args.postgres)),
         ("memory", lambda d: bench_memory(d, args.articles * 2)),
     ):
         if args.only not in (None, name):

@@ -19,11 +19,12 @@ uses :func:`compare` to decide. The parameters below come from measuring the see
   1 - (1-J^3)^16 (1-J^2)^16: 0.999 at 0.5 (every duplicate is found), 0.98 at 0.4, 0.86 at 0.3
   and 0.54 at 0.2, but 6.5e-3 at the 0.02 same-theme background and 6e-5 at 0.002 (unrelated
   news). On one theme those chance matches still grow with the store (``benchmarks/pipeline.py
-  --only lookup``: 2.9 band candidates a lookup at 10,000 stored articles, 8.9 at 100,000), so
-  the lookup verifies only those that share the most bands (``qpan.storage.articles``). Pure 3-row
-  bands would miss more same-story pairs; pure 2-row bands would return hundreds of false
-  candidates once a theme has thousands of articles. Same-story pairs below 0.3 are found
-  by the dedup stage's publication-date window instead.
+  --only lookup``: 5.6 articles behind a lookup's keys at 10,000 stored articles, 37 at 100,000,
+  418 at 1,000,000), so the lookup reads only the newest few of each key and verifies those that
+  share the most keys (``qpan.storage.articles``). Pure 3-row bands would miss more same-story
+  pairs; pure 2-row bands would return hundreds of false candidates once a theme has thousands
+  of articles. Same-story pairs below 0.3 are found by the dedup stage's publication-date
+  window instead.
 * ``DUPLICATE_JACCARD`` = 0.5: a republication (other boilerplate, title, caption, a trimmed
   ending) is a duplicate; two reports of one meeting that share passages have Jaccard well below.
 * ``DUPLICATE_CONTAINMENT`` = 0.75: an excerpt (the first paragraphs of an article, its lead, a

@@ -173,7 +173,8 @@ def lookup(
     overhead, not the index lookups, was most of a lookup). Every arm reads a bounded range of
     one index, so what a lookup reads does not grow with the store; what is left of the growth
     is the depth of its 34 index seeks (``benchmarks/pipeline.py --only lookup``: the check's
-    CPU 0.17, 0.21 and 0.27 ms at 10,000, 100,000 and 1,000,000 stored articles). Its arms:
+    CPU 0.15-0.17, 0.18-0.20 and 0.22-0.26 ms at 10,000, 100,000 and 1,000,000 stored articles
+    on SQLite, 0.18-0.19, 0.32-0.34 and 1.15-1.16 ms before). Its arms:
 
     * band keys: stored articles sharing at least one LSH band key. On one theme the formulaic
       phrases make unrelated articles share a band now and then (2-5% of relevant pairs), so
