@@ -23,7 +23,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from sqlalchemy.exc import SQLAlchemyError
 
-from qpan import interrupt
+from qpan import interrupt, workers
 from qpan.config import Config
 from qpan.crawler.middlewares.dryrun import PLANNED_STAT
 from qpan.crawler.registry import select_sources
@@ -31,6 +31,7 @@ from qpan.crawler.spiders.news import NewsSpider
 from qpan.crawler.stopper import CrawlStopper
 from qpan.crawler.summary import SourceFigures, figures_from_stats, not_stored_error, run_status
 from qpan.errors import UserError
+from qpan.garbage import tune_for_throughput
 from qpan.stats import stat_key
 from qpan.storage.db import Database, describe_database_error
 from qpan.storage.migrate import require_current_schema
@@ -104,6 +105,7 @@ def _run_spider(settings: Settings, **spider_args: Any) -> dict[str, Any]:
     with interrupt.stopping_with(stopper.request):
         if interrupt.requested():  # during start-up: the reactor is not started at all
             return {"finish_reason": SHUTDOWN}
+        tune_for_throughput()
         process.start(install_signal_handlers=False)
     try:
         stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
@@ -154,6 +156,7 @@ def run_crawl(
         error = None
         stats: dict[str, Any] = {}
         try:
+            workers.prestart(config.crawl.page_workers, settings.get("LOG_LEVEL"), settings.get("LOG_FILE"))
             stats = _run_spider(settings)
         except Exception as exc:  # recorded on the run row, then re-raised for the caller
             error = f"{type(exc).__name__}: {exc}"
@@ -167,6 +170,7 @@ def run_crawl(
                 error = "the crawl did not start (see the log above)"
             unrecorded = _record_outcome(database, run_id, status, error)
             database.dispose()
+            workers.discard_prestarted()
     error = "; ".join(filter(None, [error, unrecorded])) or None
     return RunResult(run_id=run_id, status=status, sources=figures, error=error)
 

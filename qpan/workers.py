@@ -8,9 +8,11 @@ and the crawl's settings, so it can run anywhere (``benchmarks/crawl.py`` has th
 
 * ``QPAN_PAGE_WORKERS`` processes (default: one per core beyond the first, so none on a
   single core, where the work runs inline as before). Each is ``python -m qpan.workers``,
-  started when the crawl opens; it imports what it needs while the first sitemaps download.
+  spawned by ``run_crawl`` before Scrapy builds the crawler (``prestart``), so that its
+  imports run on the other core beside the crawl process's own; the crawler adopts them.
 * A job is a module-level function and its arguments, pickled in one frame over the worker's
-  stdin; the result (or the exception) comes back over its stdout. The frames are read and
+  stdin; the result (or the exception) comes back over its stdout. Both pipes are enlarged to
+  hold a few dozen pages (``_enlarge_pipe``). The frames are read and
   written by the reactor's own event loop: ``concurrent.futures.ProcessPoolExecutor`` spends
   two threads per pool on this, and in a process whose GIL is the bottleneck those threads
   cost more than the pickling (measured: a fifth of the crawl process's CPU). A fresh
@@ -32,12 +34,14 @@ import os
 import pickle
 import signal
 import struct
+import subprocess
 import sys
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from qpan import defaults
+from qpan.garbage import tune_for_throughput
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -54,6 +58,8 @@ WORKER_MODULES = (
 )
 _FRAME = struct.Struct("<I")  # payload length
 _ARGV_MARKER = "qpan-page-worker"
+PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size for an unprivileged process
+_EXIT_POLL = 0.01  # seconds between checks that a worker that closed its output has exited
 
 
 def default_processes() -> int:
@@ -69,23 +75,32 @@ class WorkerDied(Exception):
 class _Worker:
     """One worker process and its outstanding jobs, served by the event loop."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self.process = process
+        self.writer = writer
         self.pending: dict[int, asyncio.Future[Any]] = {}
-        self.reader = asyncio.ensure_future(self._read())
+        self.reader = asyncio.ensure_future(self._read(reader))
+
+    @classmethod
+    async def attach(cls, process: subprocess.Popen[bytes]) -> _Worker:
+        """Serve a started process's pipes from the running loop."""
+        assert process.stdin is not None and process.stdout is not None
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=PIPE_BYTES, loop=loop)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), process.stdout)
+        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, process.stdin)
+        return cls(process, reader, asyncio.StreamWriter(transport, protocol, None, loop))
 
     def send(self, job: int, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        assert self.process.stdin is not None
         payload = pickle.dumps((job, function, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-        self.process.stdin.write(_FRAME.pack(len(payload)) + payload)
+        self.writer.write(_FRAME.pack(len(payload)) + payload)
 
     async def drain(self) -> None:
-        assert self.process.stdin is not None
-        await self.process.stdin.drain()
+        await self.writer.drain()
 
-    async def _read(self) -> None:
-        stdout = self.process.stdout
-        assert stdout is not None
+    async def _read(self, stdout: asyncio.StreamReader) -> None:
         try:
             while True:
                 (size,) = _FRAME.unpack(await stdout.readexactly(_FRAME.size))
@@ -103,10 +118,11 @@ class _Worker:
 
     async def close(self) -> None:
         """Tell the worker to end (EOF on its stdin) once it has answered every job."""
-        if self.process.stdin is not None and not self.process.stdin.is_closing():
-            self.process.stdin.close()
+        if not self.writer.is_closing():
+            self.writer.close()
         await self.reader
-        await self.process.wait()
+        while self.process.poll() is None:  # it has closed its stdout: it is exiting
+            await asyncio.sleep(_EXIT_POLL)
 
 
 class PageWorkers:
@@ -116,28 +132,39 @@ class PageWorkers:
         self.processes = processes
         self.log_level = log_level
         self.log_file = log_file
+        self._spawned: list[subprocess.Popen[bytes]] = []
         self._workers: list[_Worker] = []
         self._starting: asyncio.Task[None] | None = None
         self._jobs = itertools.count()
         self._dead = False
 
-    async def start(self) -> None:
-        """Start the workers (their imports overlap the crawl's first downloads)."""
-        if self._starting is None and self.processes > 0:
-            self._starting = asyncio.ensure_future(self._spawn())
-        if self._starting is not None:
-            await self._starting
-
-    async def _spawn(self) -> None:
+    def spawn(self) -> None:
+        """Start the processes now, before any event loop runs: a worker's imports take about
+        as long as the crawl process's own, so spawned first thing they overlap instead of
+        holding up the first pages."""
+        if self._spawned or self._dead or self.processes <= 0:
+            return
         command = [sys.executable, "-P", "-m", "qpan.workers", _ARGV_MARKER, self.log_level, self.log_file or ""]
         try:
             for _ in range(self.processes):
-                process = await asyncio.create_subprocess_exec(
-                    *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
-                )
-                self._workers.append(_Worker(process))
+                process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                self._spawned.append(process)
+                assert process.stdin is not None and process.stdout is not None
+                for pipe in (process.stdin, process.stdout):
+                    _enlarge_pipe(pipe.fileno())
         except OSError as exc:
             self._give_up(f"page workers could not start ({exc})")
+
+    async def start(self) -> None:
+        """Serve the workers' pipes from the running loop, spawning them first if need be."""
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._attach())
+        await self._starting
+
+    async def _attach(self) -> None:
+        self.spawn()
+        for process in self._spawned:
+            self._workers.append(await _Worker.attach(process))
 
     async def run(self, function: str, *args: Any, **kwargs: Any) -> Any:
         """``function(*args, **kwargs)`` in the least busy worker, or inline; its exceptions reach
@@ -171,14 +198,56 @@ class PageWorkers:
         workers, self._workers = self._workers, []
         for worker in workers:
             await worker.close()
+        self.discard()
+
+    def discard(self) -> None:
+        """End processes spawned but never served (the crawl failed before its engine started):
+        closing their stdin ends them."""
+        spawned, self._spawned = self._spawned, []
+        for process in spawned:
+            if process.stdin is not None and not process.stdin.closed:
+                process.stdin.close()
+            if process.stdout is not None:
+                process.stdout.close()
+            process.wait()
 
 
 _ATTRIBUTE = "_qpan_page_workers"
+_prestarted: PageWorkers | None = None
+
+
+def prestart(processes: int | None, log_level: str, log_file: str | None) -> None:
+    """Spawn this process's page workers ahead of its crawler (``run_crawl`` calls it before
+    Scrapy builds anything); the crawler adopts them if it asks for the same ones."""
+    global _prestarted
+    if _prestarted is None:
+        _prestarted = PageWorkers(default_processes() if processes is None else processes, log_level, log_file)
+        _prestarted.spawn()
+
+
+def discard_prestarted() -> None:
+    """End prestarted workers no crawler adopted (the crawl failed before it began)."""
+    global _prestarted
+    workers, _prestarted = _prestarted, None
+    if workers is not None:
+        workers.discard()
+
+
+def _adopt(processes: int, log_level: str, log_file: str | None) -> PageWorkers | None:
+    global _prestarted
+    workers, _prestarted = _prestarted, None
+    if workers is None:
+        return None
+    if (workers.processes, workers.log_level, workers.log_file) == (processes, log_level, log_file):
+        return workers
+    workers.discard()
+    return None
 
 
 def crawler_page_workers(crawler: Crawler) -> PageWorkers:
-    """The one set of page workers of a crawler (created by whichever component asks first),
-    started when the engine starts and ended when it has stopped, after every item."""
+    """The one set of page workers of a crawler (created by whichever component asks first, or
+    adopted from ``prestart``), served from when the engine starts and ended when it has
+    stopped, after every item."""
     from scrapy import signals  # not at the top: qpan's core does not import Scrapy for everyone
 
     workers: PageWorkers | None = getattr(crawler, _ATTRIBUTE, None)
@@ -186,7 +255,8 @@ def crawler_page_workers(crawler: Crawler) -> PageWorkers:
         settings = crawler.settings
         processes = settings.get("QPAN_PAGE_WORKERS", defaults.QPAN_PAGE_WORKERS)
         count = default_processes() if processes is None else int(processes)
-        workers = PageWorkers(count, log_level=settings.get("LOG_LEVEL", "WARNING"), log_file=settings.get("LOG_FILE"))
+        level, log_file = settings.get("LOG_LEVEL", "WARNING"), settings.get("LOG_FILE")
+        workers = _adopt(count, level, log_file) or PageWorkers(count, log_level=level, log_file=log_file)
         crawler.signals.connect(workers.start, signal=signals.engine_started)
         crawler.signals.connect(workers.shutdown, signal=signals.engine_stopped)
         setattr(crawler, _ATTRIBUTE, workers)
@@ -231,6 +301,18 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         replies.flush()
 
 
+def _enlarge_pipe(fd: int) -> None:
+    """Room for a few dozen pages in each direction: a default pipe (64 KiB) holds one or two
+    40 KB pages, so the worker went idle whenever the reactor spent a few milliseconds elsewhere
+    before refilling it, and the two processes took turns instead of working side by side."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass  # not Linux, or over the system's pipe-max-size: the default pipe still works
+
+
 def main(argv: list[str]) -> None:
     """``python -m qpan.workers qpan-page-worker LEVEL [LOGFILE]``: started by ``PageWorkers``."""
     if argv[:1] != [_ARGV_MARKER]:
@@ -240,6 +322,7 @@ def main(argv: list[str]) -> None:
     logging.basicConfig(level=level, filename=log_file, format="%(levelname)s %(name)s: %(message)s")
     for name in WORKER_MODULES:
         importlib.import_module(name)
+    tune_for_throughput()
     # the job frames own stdout: anything a job prints goes to stderr instead
     replies, sys.stdout = sys.stdout.buffer, sys.stderr
     serve(sys.stdin.buffer, replies)

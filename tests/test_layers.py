@@ -1,7 +1,8 @@
 """Layers point down: a module imports only from its own layer or the layers below it.
 
-core (config, errors, time zone, stats vocabulary, the item, the page workers) < storage < crawler | pipelines
-(beside each other, neither imports the other) < scheduler < the CLI, demo and web view on top.
+core (config, errors, time zone, stats vocabulary, the item, the page workers, GC settings) < storage
+< crawler | pipelines (beside each other, neither imports the other) < scheduler < the CLI, demo and
+web view on top.
 
 Two modules of ``pipelines/`` rank with the core: the text normalisation and the fingerprint
 arithmetic of dedup. DESIGN.md places them in ``pipelines/``, and they are pure functions that
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = {
     "qpan", "qpan.config", "qpan.defaults", "qpan.errors", "qpan.timezone", "qpan.stats", "qpan.items",
     "qpan.workers",  # the page workers, which the spider (extraction) and the prepare stage both use
+    "qpan.garbage",  # the collector settings of a crawl process and of its page workers
 }
 PURE = {"qpan.pipelines.normalize", "qpan.pipelines.dedup"}
 RANKS = {"core": 0, "storage": 1, "crawler": 2, "pipelines": 2, "scheduler": 3, "top": 4}

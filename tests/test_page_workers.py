@@ -13,13 +13,15 @@ from typing import Any
 
 import pytest
 from conftest import write_config
+from scrapy.utils.test import get_crawler
 from sqlalchemy import select, text
 
+from qpan import workers as workers_module
 from qpan.demo import LocalWeb
 from qpan.storage.db import Database
 from qpan.storage.models import SEED_SOURCE, Article
 from qpan.storage.search import search_document
-from qpan.workers import PageWorkers
+from qpan.workers import PageWorkers, crawler_page_workers, discard_prestarted, prestart
 from support.cli import qpan_process
 
 GETPID = "os.getpid"
@@ -127,6 +129,60 @@ def test_shutdown_answers_every_job_first() -> None:
         return [job.result() for job in jobs]
 
     assert run(scenario()) == [None] * 5
+
+
+def test_a_crawler_adopts_the_workers_started_ahead_of_it() -> None:
+    """``run_crawl`` spawns the workers before Scrapy builds the crawler, so their start-up
+    overlaps the crawl process's own; the crawler must use those, not start others."""
+    prestart(1, "WARNING", None)
+    crawler = get_crawler(settings_dict={"QPAN_PAGE_WORKERS": 1, "LOG_LEVEL": "WARNING", "LOG_FILE": None})
+    workers = crawler_page_workers(crawler)
+    spawned = [process.pid for process in workers._spawned]
+
+    async def scenario() -> int:
+        try:
+            return await workers.run(GETPID)
+        finally:
+            await workers.shutdown()
+
+    assert [run(scenario())] == spawned
+
+
+def test_workers_started_for_other_settings_are_ended_not_used() -> None:
+    prestart(1, "DEBUG", None)
+    ahead = workers_module._prestarted
+    assert ahead is not None
+    process = ahead._spawned[0]
+    crawler = get_crawler(settings_dict={"QPAN_PAGE_WORKERS": 0, "LOG_LEVEL": "WARNING"})
+    assert crawler_page_workers(crawler).processes == 0
+    assert process.poll() is not None  # ended, not left behind
+    assert workers_module._prestarted is None
+
+
+def test_workers_no_crawler_adopted_are_ended() -> None:
+    prestart(1, "WARNING", None)
+    ahead = workers_module._prestarted
+    assert ahead is not None
+    process = ahead._spawned[0]
+    discard_prestarted()
+    assert process.poll() is not None
+
+
+def test_a_worker_pipe_holds_many_pages() -> None:
+    """With the default 64 KiB pipe a 40 KB page filled it, and the worker idled whenever the
+    reactor was busy elsewhere (``qpan.workers._enlarge_pipe``)."""
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are a Linux feature")
+    workers = PageWorkers(1)
+    workers.spawn()
+    try:
+        process = workers._spawned[0]
+        assert process.stdin is not None and process.stdout is not None
+        for pipe in (process.stdin, process.stdout):
+            assert fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ) >= 25 * 40_000
+    finally:
+        workers.discard()
 
 
 def stored(config: Path) -> dict[str, tuple[Any, ...]]:
