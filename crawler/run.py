@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from qpan import interrupt, workers
 from qpan.config import Config
 from qpan.crawler.middlewares.dryrun import PLANNED_STAT
+from qpan.crawler.prestart import prestart_page_workers
 from qpan.crawler.registry import select_sources
 from qpan.crawler.spiders.news import NewsSpider
 from qpan.crawler.stopper import CrawlStopper
@@ -156,7 +157,7 @@ def run_crawl(
         error = None
         stats: dict[str, Any] = {}
         try:
-            workers.prestart(config.crawl.page_workers, settings.get("LOG_LEVEL"), settings.get("LOG_FILE"))
+            prestart_page_workers(config)
             stats = _run_spider(settings)
         except Exception as exc:  # recorded on the run row, then re-raised for the caller
             error = f"{type(exc).__name__}: {exc}"

@@ -50,7 +50,8 @@ EXTENSIONS = {
 
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote-control HTTP server (code execution behind a token, on a random port):
-# an unattended crawl opens no control port, and does not import aiohttp for it.
+# an unattended crawl opens no control port. (Scrapy still imports the extension, and aiohttp with
+# it, to sort its settings: 0.05 s of start-up that not even None in EXTENSIONS saves.)
 REMOTE_CONTROL_ENABLED = False
 # `qpan -v/--log-level/--log-file` set these for this process and the crawls it starts.
 LOG_LEVEL = os.environ.get("QPAN_LOG_LEVEL", "WARNING")

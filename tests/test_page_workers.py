@@ -36,6 +36,11 @@ def raise_unpicklable() -> None:
     raise Unpicklable("one", "two")
 
 
+def touch(path: str) -> str:
+    Path(path).touch()
+    return path
+
+
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
@@ -58,6 +63,33 @@ def test_a_job_runs_in_a_worker_and_its_result_and_exceptions_come_back(monkeypa
     pid, number, _, _ = run(scenario())
     assert pid != os.getpid()
     assert number == 42
+
+
+@pytest.mark.parametrize("spawned_first", [False, True])
+def test_a_warm_up_runs_before_the_first_job_and_its_result_goes_nowhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, spawned_first: bool
+) -> None:
+    """The prepare stage has each worker build its stages while no page has arrived yet."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
+    marks = [tmp_path / "one", tmp_path / "two"]
+    workers = PageWorkers(1)
+    if spawned_first:
+        workers.spawn()
+    for mark in marks:
+        workers.warm(f"{__name__}.touch", str(mark))
+
+    async def scenario() -> tuple[list[bool], list[int]]:
+        try:
+            first = await workers.run(GETPID)
+            seen = [mark.exists() for mark in marks]  # jobs run in order: the warm-ups came first
+            return seen, [first, *[await workers.run("builtins.int", str(n)) for n in range(3)]]
+        finally:
+            await workers.shutdown()
+
+    seen, results = run(scenario())
+    assert seen == [True, True]
+    assert results[0] != os.getpid()
+    assert results[1:] == [0, 1, 2]
 
 
 def test_without_workers_the_job_runs_inline() -> None:

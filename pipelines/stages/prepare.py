@@ -25,6 +25,7 @@ from qpan.workers import PageWorkers, crawler_page_workers
 
 #: The job, named for the page worker that imports it (the crawl process needs none of the stages).
 PREPARE = "qpan.pipelines.stages.prepare.prepare"
+WARM = "qpan.pipelines.stages.prepare.warm"
 
 #: The fields clean, relevance and fingerprint set: all that comes back from a worker.
 PREPARED_FIELDS = (
@@ -91,6 +92,11 @@ def prepare(item: dict[str, Any], max_text_chars: int, topic_json: str) -> Prepa
     return _stages(max_text_chars, topic_json).run(item)
 
 
+def warm(max_text_chars: int, topic_json: str) -> None:
+    """Build a worker's stages before the first item needs them."""
+    _stages(max_text_chars, topic_json)
+
+
 class PrepareStage:
     """Sets what clean, relevance and fingerprint set; drops and counts as they do."""
 
@@ -99,6 +105,7 @@ class PrepareStage:
         self.stats = stats
         self.max_text_chars = max_text_chars
         self.topic_json = json.dumps(topic or {}, sort_keys=True)
+        workers.warm(WARM, max_text_chars, self.topic_json)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrepareStage:

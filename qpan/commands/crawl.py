@@ -73,9 +73,13 @@ def crawl(
 
     Example: qpan crawl --source baobackan --since 7; qpan crawl --dry-run --format json
     """
+    app: AppContext = ctx.obj
+    if not dry_run:
+        from qpan.crawler.prestart import prestart_page_workers
+
+        prestart_page_workers(app.config)  # before Scrapy's imports, to overlap the workers' own
     from qpan.crawler.run import run_crawl, run_dry  # Scrapy and Twisted load only when a crawl runs
 
-    app: AppContext = ctx.obj
     if dry_run:
         planned = run_dry(app.config, sources=source, since_days=since)
         emit(planned, ["source", "kind", "url"], fmt, title=f"dry run: {len(planned)} requests, no article fetched")
