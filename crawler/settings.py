@@ -31,6 +31,8 @@ DOWNLOADER_MIDDLEWARES = {
     "qpan.crawler.middlewares.auth.SourceCredentials": 290,  # before Scrapy's HttpAuthMiddleware (300)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "qpan.crawler.middlewares.retry.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "qpan.crawler.middlewares.metarefresh.QuickMetaRefresh": 580,  # Scrapy's own place for it
     "qpan.crawler.middlewares.conditional.ConditionalRequests": 595,
 }
 

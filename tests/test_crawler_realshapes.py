@@ -1,5 +1,6 @@
 """Sources shaped like the real ones work end to end: a cookie-primed feed (qdnd.vn), an article
-id in the query string (mod.gov.vn) and article URLs with a trailing slash (baothainguyen.vn).
+id in the query string (mod.gov.vn), article URLs with a trailing slash (baothainguyen.vn) and an
+old article link that sends the reader on with a ``<meta http-equiv="refresh">`` page.
 
 One ``qpan crawl`` (a subprocess: Scrapy's reactor cannot restart) of three scripted sites,
 then a second crawl that must fetch none of the stored articles again.
@@ -33,6 +34,13 @@ pytestmark = pytest.mark.slow
 
 COOKIE = "ASP.NET_SessionId=k3x9"
 PORTAL_IDS = ["wcm:path:/mod/sa-mod-site/sa-ttsk/giao-ban-quy-3", "wcm:path:/mod/sa-mod-site/sa-ttsk/dien-tap-pctt"]
+MOVED = "/tin-cu/hoi-nghi-phoi-hop-55120.html"
+MOVED_TO = "/thoi-su/hoi-nghi-phoi-hop-55120.html"
+# the tag in capitals, as older CMSs write it
+MOVED_PAGE = (
+    '<!doctype html><html><head><meta charset="utf-8"><title>Chuyển trang</title>'
+    '<META HTTP-EQUIV="Refresh" CONTENT="0; URL={base}' + MOVED_TO + '"></head><body></body></html>'
+)
 SLASHED = ["/thoi-su/202611/cong-an-va-quan-su-giao-ban-48211/", "/thoi-su/202611/dien-tap-phong-thu-48212/"]
 
 
@@ -69,11 +77,19 @@ def _articles(web: ScriptedWeb, when: datetime) -> None:
         "article_pattern": "^/[^/]+/\\d{6}/[^/]+/$",
     }
 
+    moved = web["moved"]
+    moved.route("/tin-cu/", listing_page([moved.base + MOVED]))
+    moved.route(MOVED, MOVED_PAGE)
+    moved.route(MOVED_TO, article_page("Tin đã chuyển", when, long_paragraphs("chuyển trang")))
+    moved.source = {
+        "home": f"{moved.base}/", "listings": [f"{moved.base}/tin-cu/"], "article_pattern": "-\\d{5}\\.html$",
+    }
+
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ScriptedWeb, Path]]:
     folder = tmp_path_factory.mktemp("realshapes")
-    with scripted_web("army", "portal", "province") as web:
+    with scripted_web("army", "portal", "province", "moved") as web:
         _articles(web, datetime.now(VIETNAM) - timedelta(days=1))
         config = write_config(folder, web)
         for args in (["init"], ["crawl"]):
@@ -117,6 +133,13 @@ def test_trailing_slash_article_urls_are_followed_as_linked(crawled: tuple[Scrip
     assert not any(hit.status == 404 for hit in web["province"].hits if hit.target != "/robots.txt")
 
 
+def test_a_meta_refresh_page_leads_to_the_article(crawled: tuple[ScriptedWeb, Path]) -> None:
+    web, config = crawled
+    [article] = stored(config)["moved"]
+    assert (article.title, article.url) == ("Tin đã chuyển", web["moved"].base + MOVED_TO)
+    assert [hit.status for hit in web["moved"].requested(MOVED)] == [200]
+
+
 def test_a_second_crawl_fetches_no_stored_article_again(crawled: tuple[ScriptedWeb, Path]) -> None:
     web, config = crawled
     before = {name: len(site.hits) for name, site in web.sites.items()}
@@ -126,7 +149,7 @@ def test_a_second_crawl_fetches_no_stored_article_again(crawled: tuple[ScriptedW
         hit.target
         for name, site in web.sites.items()
         for hit in site.hits[before[name]:]
-        if "detail" in hit.target or "bai-" in hit.target or "/202611/" in hit.target
+        if "detail" in hit.target or "bai-" in hit.target or "/202611/" in hit.target or "-55120" in hit.target
     ]
     assert article_hits == []
 
