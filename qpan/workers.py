@@ -137,6 +137,7 @@ class PageWorkers:
         self._jobs = itertools.count()
         self._dead = False
         self._warmups: list[tuple[str, tuple[Any, ...]]] = []
+        self.adopted = False  # by a crawler (see ``prestart``)
 
     def warm(self, function: str, *args: Any) -> None:
         """Have every worker run ``function(*args)`` before its first job, result unused: the
@@ -231,16 +232,18 @@ _prestarted: PageWorkers | None = None
 
 
 def prestart(processes: int | None, log_level: str, log_file: str | None) -> None:
-    """Spawn this process's page workers ahead of its crawler (``run_crawl`` calls it before
-    Scrapy builds anything); the crawler adopts them if it asks for the same ones."""
+    """Spawn this process's page workers ahead of its crawler (``qpan crawl`` and ``run_crawl``
+    call it before Scrapy builds anything); the crawler adopts them if it asks for the same ones."""
     global _prestarted
-    if _prestarted is None:
+    if _prestarted is None or _prestarted.adopted:
         _prestarted = PageWorkers(default_processes() if processes is None else processes, log_level, log_file)
         _prestarted.spawn()
 
 
 def discard_prestarted() -> None:
-    """End prestarted workers no crawler adopted (the crawl failed before it began)."""
+    """End what is left of the prestarted workers once the crawl is over: all of them when no
+    crawler adopted them or its engine never started (interrupted during start-up); nothing
+    when the engine's end shut them down already."""
     global _prestarted
     workers, _prestarted = _prestarted, None
     if workers is not None:
@@ -249,11 +252,13 @@ def discard_prestarted() -> None:
 
 def _adopt(processes: int, log_level: str, log_file: str | None) -> PageWorkers | None:
     global _prestarted
-    workers, _prestarted = _prestarted, None
-    if workers is None:
+    workers = _prestarted
+    if workers is None or workers.adopted:
         return None
     if (workers.processes, workers.log_level, workers.log_file) == (processes, log_level, log_file):
+        workers.adopted = True
         return workers
+    _prestarted = None
     workers.discard()
     return None
 
@@ -317,8 +322,11 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
             payload = pickle.dumps((job, True, result), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # raised in the crawl process as if the job had run there
             payload = pickle.dumps((job, False, _portable(exc)), protocol=pickle.HIGHEST_PROTOCOL)
-        replies.write(_FRAME.pack(len(payload)) + payload)
-        replies.flush()
+        try:
+            replies.write(_FRAME.pack(len(payload)) + payload)
+            replies.flush()
+        except BrokenPipeError:
+            return  # the crawl process has gone (it was interrupted during start-up): nobody to answer
 
 
 def _enlarge_pipe(fd: int) -> None:

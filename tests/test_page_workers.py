@@ -178,6 +178,16 @@ def test_a_crawler_adopts_the_workers_started_ahead_of_it() -> None:
             await workers.shutdown()
 
     assert [run(scenario())] == spawned
+    discard_prestarted()
+
+
+def test_adopted_workers_whose_crawl_never_started_are_ended() -> None:
+    """Ctrl-C while Scrapy starts: the engine never starts, so never stops to end them."""
+    prestart(1, "WARNING", None)
+    crawler = get_crawler(settings_dict={"QPAN_PAGE_WORKERS": 1, "LOG_LEVEL": "WARNING", "LOG_FILE": None})
+    [process] = crawler_page_workers(crawler)._spawned
+    discard_prestarted()
+    assert process.poll() is not None
 
 
 def test_workers_started_for_other_settings_are_ended_not_used() -> None:
