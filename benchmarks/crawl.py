@@ -31,13 +31,16 @@ Before the page workers (2,000 pages of 27–59 KB, nginx at 0.05 ms CPU a page,
 machine): bare 569 / 558 / 557 pages/s, qpan 106 / 90 / 85 (11.1–13.9 ms CPU a page, one
 process): ratio 0.19 / 0.16 / 0.15.
 
-Last run (2026-12-01, same site and server, the other sessions' processes paused): bare 948 / 830 /
-949 pages/s at 1.0–1.2 ms CPU a page; qpan 271.4 / 275.9 / 279.4 pages/s at 4.9–5.0 ms CPU a page
-(crawl process 2.7–2.8 ms, page worker 2.2 ms), peak RSS 185–188 MiB (the crawl process); ratio
-0.29 / 0.33 / 0.29; 9.8 KiB per article. 20,000 pages, one round: bare 1,126 pages/s, qpan 312
-(ratio 0.28; crawl process 2.62 ms, page worker 1.84 ms CPU a page); per 2,000-page slice 263,
-344, 332, 354, 351, 342, 324, 309, 347, 314 pages/s; resident MiB of the crawl and its worker at
-the end of each slice 331, 345, 348, 354, 353, 352, 358, 360, 367, 378; 9.7 KiB per article.
+Before the last round of work (a 0.1 s poll then ended the timings, which added up to 0.1 s to
+each crawl): bare 948 / 830 / 949 pages/s, qpan 271 / 276 / 279, ratio 0.29 / 0.33 / 0.29.
+
+Last run (2026-12-01, same site and server, exact wall times): bare 823 / 872 / 826 pages/s at
+1.14-1.21 ms CPU a page; qpan 355.5 / 361.0 / 355.4 pages/s at 4.56-4.66 ms CPU a page (crawl
+process 2.09-2.17 ms, page worker 2.47-2.50 ms), peak RSS 170-173 MiB (the crawl process); ratio
+0.43 / 0.41 / 0.43; 9.8 KiB per article. 20,000 pages, one round: bare 1,017 pages/s, qpan 399.5
+(ratio 0.39; crawl process 2.07 ms, page worker 2.18 ms CPU a page); per 2,000-page slice 353,
+440, 447, 458, 423, 443, 353, 425, 417, 405 pages/s; resident MiB of the crawl and its worker at
+the end of each slice 303, 314, 326, 330, 339, 339, 350, 351, 346, 347; 9.7 KiB per article.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -309,30 +313,40 @@ def own_cpu_seconds(pid: int) -> float | None:
 def run_child(command: list[str], cwd: Path) -> Result:
     """Wall time, CPU (user + system) and peak RSS of one child process. The CPU includes the
     processes it waited for: qpan's page workers, which the crawl ends and reaps before it exits.
-    The resident memory of the process and its children is read every 0.5 s on the side, and the
-    CPU of the process itself every 0.1 s: the rest of the total is its page workers'."""
+    The wall time ends when ``wait4`` returns (a blocking wait, not a poll: a 0.1 s poll added up
+    to 0.1 s, 4 % of a bare crawl). A thread beside it reads the resident memory of the process
+    and its children every 0.5 s, and the CPU of the process itself every 0.1 s: the rest of the
+    total is its page workers'."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
     out = cwd / "child.log"
-    started = time.time()
-    clock = time.perf_counter()
     memory: list[tuple[float, float]] = []
-    own = 0.0
-    with out.open("wb") as sink:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    own = [0.0]
+    done = threading.Event()
+
+    def sample(pid: int) -> None:
         for tick in itertools.count():
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            own = own_cpu_seconds(process.pid) or own
+            own[0] = own_cpu_seconds(pid) or own[0]
             if tick % 5 == 0:
-                memory.append((time.time(), tree_rss_mb(process.pid)))
-            time.sleep(0.1)
-    seconds = time.perf_counter() - clock
+                memory.append((time.time(), tree_rss_mb(pid)))
+            if done.wait(0.1):
+                return
+
+    with out.open("wb") as sink:
+        started = time.time()
+        clock = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        sampler = threading.Thread(target=sample, args=(process.pid,), daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - clock
+        ended = time.time()
+        done.set()
+        sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"benchmark crawl failed ({' '.join(command[:4])}…):\n{out.read_text()[-3000:]}")
     cpu = usage.ru_utime + usage.ru_stime
-    return Result(seconds, memory, own, cpu, usage.ru_maxrss / 1024, started, time.time())
+    return Result(seconds, memory, own[0], cpu, usage.ru_maxrss / 1024, started, ended)
 
 
 def article_times(log: Path, start: float, end: float) -> list[float]:

@@ -36,6 +36,7 @@ STAGES = [
     ("middleware: retry", "crawler/middlewares/retry.py"),
     ("middleware: accounting", "crawler/middlewares/accounting.py"),
     ("middleware: domain guard", "crawler/middlewares/domains.py"),
+    ("middleware: meta refresh", "crawler/middlewares/metarefresh.py"),
     ("extensions (progress, summary, throttle)", "crawler/extensions/"),
     ("harvest (sitemaps, feeds, links)", "crawler/harvest/"),
     ("extraction", "crawler/extraction/"),
@@ -47,10 +48,10 @@ STAGES = [
     ("relevance", "pipelines/stages/relevance.py"),
     ("dedup", "pipelines/dedup.py"),
     ("dedup", "pipelines/stages/dedup.py"),
+    ("search words", "qpan/storage/search.py"),  # before "store": its folder is qpan/storage/
     ("store", "pipelines/stages/store.py"),
     ("store", "qpan/storage/"),
     ("normalise", "pipelines/normalize.py"),
-    ("search words", "qpan/storage/search.py"),
     ("prepare (the job around clean, relevance, fingerprint)", "pipelines/stages/prepare.py"),
     ("fingerprint", "pipelines/stages/fingerprint.py"),
 ]
