@@ -8,8 +8,9 @@ and the crawl's settings, so it can run anywhere (``benchmarks/crawl.py`` has th
 
 * ``QPAN_PAGE_WORKERS`` processes (default: one per core beyond the first, so none on a
   single core, where the work runs inline as before). Each is ``python -m qpan.workers``,
-  spawned by ``run_crawl`` before Scrapy builds the crawler (``prestart``), so that its
-  imports run on the other core beside the crawl process's own; the crawler adopts them.
+  spawned before Scrapy builds the crawler (``prestart``: ``qpan crawl`` calls it before it even
+  imports Scrapy, ``run_crawl`` for the scheduler and the demo), so that its imports run on the
+  other core beside the crawl process's own; the crawler adopts them.
 * A job is a module-level function and its arguments, pickled in one frame over the worker's
   stdin; the result (or the exception) comes back over its stdout. Both pipes are enlarged to
   hold a few dozen pages (``_enlarge_pipe``). The frames are read and
@@ -147,8 +148,11 @@ class PageWorkers:
         self._warmups.append((function, args))
         for process in self._spawned:
             if process.stdin is not None and not process.stdin.closed:
-                process.stdin.write(_frame(-len(self._warmups), function, args, {}))
-                process.stdin.flush()
+                try:
+                    process.stdin.write(_frame(-len(self._warmups), function, args, {}))
+                    process.stdin.flush()
+                except OSError:
+                    pass  # the worker has died: its reader will say so once the loop serves it
 
     def spawn(self) -> None:
         """Start the processes now, before any event loop runs: a worker's imports take about
