@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "qpan"
 SPIDER_MODULES = ["qpan.crawler.spiders"]
 NEWSPIDER_MODULE = "qpan.crawler.spiders"
@@ -52,9 +54,15 @@ EXTENSIONS = {
 
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote-control HTTP server (code execution behind a token, on a random port):
-# an unattended crawl opens no control port. (Scrapy still imports the extension, and aiohttp with
-# it, to sort its settings: 0.05 s of start-up that not even None in EXTENSIONS saves.)
+# an unattended crawl opens no control port. Scrapy imports every extension its settings name, even
+# one set to None in EXTENSIONS, to sort them, and this one imports aiohttp: out of the base list,
+# a crawl starts 0.08 s sooner.
 REMOTE_CONTROL_ENABLED = False
+EXTENSIONS_BASE = {
+    name: order
+    for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+    if name != "scrapy.extensions.remote_control.RemoteControl"
+}
 # `qpan -v/--log-level/--log-file` set these for this process and the crawls it starts.
 LOG_LEVEL = os.environ.get("QPAN_LOG_LEVEL", "WARNING")
 LOG_FILE = os.environ.get("QPAN_LOG_FILE") or None
