@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 
-from scrapy.settings import default_settings as _scrapy_defaults
-
 BOT_NAME = "qpan"
 SPIDER_MODULES = ["qpan.crawler.spiders"]
 NEWSPIDER_MODULE = "qpan.crawler.spiders"
@@ -54,15 +52,9 @@ EXTENSIONS = {
 
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote-control HTTP server (code execution behind a token, on a random port):
-# an unattended crawl opens no control port. Scrapy imports every extension its settings name, even
-# one set to None in EXTENSIONS, to sort them, and this one imports aiohttp: out of the base list,
-# a crawl starts 0.08 s sooner.
+# an unattended crawl opens no control port (and the add-on takes the extension out of Scrapy's
+# base list, so that a crawl does not even import it: see crawler/addon.py).
 REMOTE_CONTROL_ENABLED = False
-EXTENSIONS_BASE = {
-    name: order
-    for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
-    if name != "scrapy.extensions.remote_control.RemoteControl"
-}
 # `qpan -v/--log-level/--log-file` set these for this process and the crawls it starts.
 LOG_LEVEL = os.environ.get("QPAN_LOG_LEVEL", "WARNING")
 LOG_FILE = os.environ.get("QPAN_LOG_FILE") or None

@@ -67,6 +67,14 @@ def test_extract_needs_no_database_or_scipy(project: Path) -> None:
     }
 
 
+def test_the_page_workers_start_before_scrapy_is_imported() -> None:
+    """``qpan crawl`` spawns its page workers first, so their imports overlap the crawl process's
+    own; that is only worth it while what spawns them imports no Scrapy (crawler/prestart.py)."""
+    probe = "import sys, qpan.crawler.prestart; print(sorted({'scrapy', 'twisted'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_a_crawl_leaves_out_scrapys_remote_control_and_its_aiohttp(tmp_path: Path) -> None:
     """Scrapy imports every extension its settings name to sort them, and the remote-control one
     imports aiohttp (0.08 s of every crawl's start-up): qpan's settings leave it out of the base list."""
