@@ -34,13 +34,13 @@ process): ratio 0.19 / 0.16 / 0.15.
 Before the last round of work (a 0.1 s poll then ended the timings, which added up to 0.1 s to
 each crawl): bare 948 / 830 / 949 pages/s, qpan 271 / 276 / 279, ratio 0.29 / 0.33 / 0.29.
 
-Last run (2026-12-01, same site and server, exact wall times): bare 823 / 872 / 826 pages/s at
-1.14-1.21 ms CPU a page; qpan 355.5 / 361.0 / 355.4 pages/s at 4.56-4.66 ms CPU a page (crawl
-process 2.09-2.17 ms, page worker 2.47-2.50 ms), peak RSS 170-173 MiB (the crawl process); ratio
-0.43 / 0.41 / 0.43; 9.8 KiB per article. 20,000 pages, one round: bare 1,017 pages/s, qpan 399.5
-(ratio 0.39; crawl process 2.07 ms, page worker 2.18 ms CPU a page); per 2,000-page slice 353,
-440, 447, 458, 423, 443, 353, 425, 417, 405 pages/s; resident MiB of the crawl and its worker at
-the end of each slice 303, 314, 326, 330, 339, 339, 350, 351, 346, 347; 9.7 KiB per article.
+Last run (2026-12-01, same site and server, exact wall times): bare 797 / 817 / 822 pages/s at
+1.22-1.25 ms CPU a page; qpan 358.0 / 356.1 / 347.7 pages/s at 4.65-4.80 ms CPU a page (crawl
+process 2.16-2.29 ms, page worker 2.49-2.51 ms), peak RSS 164 MiB (the crawl process); ratio
+0.45 / 0.44 / 0.42; 9.8 KiB per article. 20,000 pages, one round: bare 959 pages/s, qpan 387
+(ratio 0.40; crawl process 2.15 ms, page worker 2.24 ms CPU a page); per 2,000-page slice 293,
+423, 441, 438, 418, 421, 403, 409, 379, 408 pages/s; resident MiB of the crawl and its worker at
+the end of each slice 318, 326, 335, 342, 342, 349, 358, 357, 368, 369; 9.7 KiB per article.
 """
 
 from __future__ import annotations
