@@ -85,7 +85,8 @@ def test_a_crawl_leaves_out_scrapys_remote_control_and_its_aiohttp(tmp_path: Pat
         home = f"http://127.0.0.1:{probe.getsockname()[1]}/"
     config = tmp_path / "qpan.toml"
     config.write_text(
-        f'[crawl]\nshipped_sources = false\ndownload_delay = 0\n[[sources]]\nname = "gone"\nhome = "{home}"\nlistings = ["{home}"]\n',
+        '[crawl]\nshipped_sources = false\ndownload_delay = 0\n'
+        f'[[sources]]\nname = "gone"\nhome = "{home}"\nlistings = ["{home}"]\n',
         encoding="utf-8",
     )
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}

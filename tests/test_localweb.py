@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 import re
+import socket
+import struct
+import time
 import unicodedata
 import urllib.error
 import urllib.parse
@@ -226,3 +229,18 @@ def test_every_site_serves_its_articles(root: Path) -> None:
                 assert status in (200, 301, 302, 404, 429, 500), (site, article.id)
                 if status == 200:
                     assert encode_text(article.title, article.encoding) in body
+
+
+def test_a_client_that_hangs_up_costs_no_traceback(fixture_web: LocalWeb, capsys: pytest.CaptureFixture[str]) -> None:
+    """A crawl stopped mid-download hangs up on the server; the standard server printed a traceback
+    for it into whatever test ran next in the same process."""
+    host, port = urllib.parse.urlsplit(fixture_web.url("baodiaphuong")).netloc.split(":")
+    path = fixture_web.articles("baodiaphuong")[0].path
+    for _ in range(5):
+        client = socket.create_connection((host, int(port)))
+        client.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        client.close()
+    time.sleep(0.3)
+    assert get(fixture_web.url("baodiaphuong") + path)[0] == 200  # still serving
+    assert "Traceback" not in capsys.readouterr().err

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,19 @@ from qpan.timezone import VIETNAM
 
 #: How often an idle server checks for shutdown; short, so stopping a web takes no noticeable time.
 _POLL_SECONDS = 0.05
+
+
+class SiteServer(ThreadingHTTPServer):
+    """One site's server. A client that hangs up mid-answer (a crawl stopped by Ctrl-C, a
+    download given up on) is what a news site sees all day: not worth the traceback the standard
+    server prints for it, on the stderr of whatever runs beside it (another test's output)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 @dataclass(frozen=True)
@@ -389,8 +403,7 @@ class LocalWeb:
         for state in self._states.values():
             if state.server is not None:
                 continue
-            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-            server.daemon_threads = True
+            server = SiteServer(("127.0.0.1", 0), _handler(state))
             state.server = server
             state.base = f"http://127.0.0.1:{server.server_address[1]}"
             state.thread = threading.Thread(

@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from qpan.demo.server import SiteServer
 from qpan.timezone import VIETNAM
 
 HTML = "text/html; charset=utf-8"
@@ -56,8 +57,7 @@ class ScriptedSite:
         self.hits: list[Hit] = []
         self.source: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = SiteServer(("127.0.0.1", 0), _handler(self))
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def route(self, target: str, body: str | bytes = "", **options: Any) -> None:
