@@ -79,8 +79,13 @@ def parse_html(text: str) -> HtmlElement | None:
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text or text.isspace():
         return None
+    return _document(text, generic.HTML_PARSER)
+
+
+def _document(markup: str | bytes, parser: Any) -> HtmlElement | None:
+    """The parsed document, or None where lxml refuses the markup."""
     try:
-        return lxml.html.document_fromstring(text, parser=generic.HTML_PARSER)
+        return lxml.html.document_fromstring(markup, parser=parser)
     except (ParserError, ValueError):
         return None
 
@@ -95,10 +100,7 @@ def _parsed(page: str, utf8: bytes | None) -> HtmlElement | None:
         return parse_html(page)
     if not page or page.isspace():
         return None
-    try:
-        return lxml.html.document_fromstring(utf8, parser=generic.UTF8_HTML_PARSER)
-    except (ParserError, ValueError):
-        return None
+    return _document(utf8, generic.UTF8_HTML_PARSER)
 
 
 def guess_language(text: str) -> str | None:
