@@ -19,7 +19,11 @@ THRESHOLDS = (50_000, 20, 10)
 
 
 def tune_for_throughput() -> None:
-    """Called once start-up is done, before the first page."""
-    gc.collect()
+    """Called once start-up is done, before the first page.
+
+    No collection before the freeze: walking the crawl process's 137,000 start-up objects cost
+    50-110 ms just before the first request, and found 10 unreachable ones to free (a 1-page
+    crawl, measured); those few now stay frozen for the life of the process instead.
+    """
     gc.freeze()
     gc.set_threshold(*THRESHOLDS)
