@@ -34,13 +34,18 @@ process): ratio 0.19 / 0.16 / 0.15.
 Before the last round of work (a 0.1 s poll then ended the timings, which added up to 0.1 s to
 each crawl): bare 948 / 830 / 949 pages/s, qpan 271 / 276 / 279, ratio 0.29 / 0.33 / 0.29.
 
-Last run (2026-12-01, same site and server, exact wall times): bare 797 / 817 / 822 pages/s at
-1.22-1.25 ms CPU a page; qpan 358.0 / 356.1 / 347.7 pages/s at 4.65-4.80 ms CPU a page (crawl
-process 2.16-2.29 ms, page worker 2.49-2.51 ms), peak RSS 164 MiB (the crawl process); ratio
-0.45 / 0.44 / 0.42; 9.8 KiB per article. 20,000 pages, one round: bare 959 pages/s, qpan 387
-(ratio 0.40; crawl process 2.15 ms, page worker 2.24 ms CPU a page); per 2,000-page slice 293,
-423, 441, 438, 418, 421, 403, 409, 379, 408 pages/s; resident MiB of the crawl and its worker at
-the end of each slice 318, 326, 335, 342, 342, 349, 358, 357, 368, 369; 9.7 KiB per article.
+Before this session's start-up change (2026-12-01, another machine of the same kind, exact wall
+times): bare 797 / 817 / 822 pages/s, qpan 358.0 / 356.1 / 347.7, ratio 0.45 / 0.44 / 0.42.
+
+Last runs (2026-12-01, same site and server, exact wall times; this machine's speed drifted by a
+fifth during the session, so two runs of three rounds): bare 919 / 919 / 916 and 857 / 829 / 848
+pages/s at 1.08-1.21 ms CPU a page; qpan 391 / 419 / 374 and 378 / 380 / 383 pages/s at 4.02-4.62
+ms CPU a page (crawl process 1.94-2.35 ms, page worker 2.08-2.27 ms), peak RSS 162-166 MiB (the
+crawl process); ratio 0.42 / 0.46 / 0.41 and 0.44 / 0.46 / 0.45; 9.8-10.1 KiB per article.
+20,000 pages, one round: bare 1,084 pages/s, qpan 391 (ratio 0.36; crawl process 2.34 ms, page
+worker 2.12 ms CPU a page); per 2,000-page slice 301, 515, 450, 460, 472, 383, 419, 397, 334, 424
+pages/s; resident MiB of the crawl and its worker at the end of each slice 315, 325, 335, 341,
+344, 353, 357, 360, 365, 369; 9.7 KiB per article.
 """
 
 from __future__ import annotations
