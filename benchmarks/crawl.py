@@ -21,7 +21,8 @@ What is measured, and why this way:
     python benchmarks/crawl.py --pages 20000 --rounds 1    # adds pages/s per 2,000-page slice
 
 Prints, per round and crawl: pages/s, CPU ms per page (with qpan's page workers, and for qpan
-the crawl process's share apart), peak RSS; the ratio qpan / bare per round; the server's CPU
+the crawl process's share apart, split into its main thread, the reactor's, and its other
+threads, mostly the database thread's), peak RSS; the ratio qpan / bare per round; the server's CPU
 per page; for qpan the stored bytes per article; and with more than 2,000 pages the rate of
 each 2,000-page slice (from the server's request log) and the resident memory of the crawl and
 its workers at the end of each slice, which show whether the crawl slows down or grows as the
@@ -226,11 +227,7 @@ class Server:
         return [self.process.pid, *map(int, children)]
 
     def cpu_seconds(self) -> float:
-        ticks = 0
-        for pid in self.pids():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return sum(cpu_seconds(f"/proc/{pid}/stat") or 0.0 for pid in self.pids())
 
 
 NGINX_CONF = """worker_processes 1;
@@ -283,6 +280,7 @@ class Result:
     seconds: float
     memory: list[tuple[float, float]]  # (time, MiB resident of the crawl and its children), every 0.5 s
     own_cpu: float  # the crawl process alone (its last reading, up to 0.1 s before it ended)
+    main_cpu: float  # of that, its main thread (the reactor); the rest is its other threads' (the database's)
     cpu: float  # the crawl process and the processes it waited for (its page workers)
     peak_rss_mb: float  # the largest of them
     started: float
@@ -306,10 +304,11 @@ def tree_rss_mb(root: int) -> float:
     return total / 1024
 
 
-def own_cpu_seconds(pid: int) -> float | None:
-    """CPU of the process itself, without its children, from /proc; None once it is gone."""
+def cpu_seconds(stat: str) -> float | None:
+    """CPU (user + system) from a /proc stat file: ``/proc/PID/stat`` for a process without its
+    children, ``/proc/PID/task/TID/stat`` for one of its threads; None once it is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -320,17 +319,18 @@ def run_child(command: list[str], cwd: Path) -> Result:
     processes it waited for: qpan's page workers, which the crawl ends and reaps before it exits.
     The wall time ends when ``wait4`` returns (a blocking wait, not a poll: a 0.1 s poll added up
     to 0.1 s, 4 % of a bare crawl). A thread beside it reads the resident memory of the process
-    and its children every 0.5 s, and the CPU of the process itself every 0.1 s: the rest of the
-    total is its page workers'."""
+    and its children every 0.5 s, and the CPU of the process itself and of its main thread every
+    0.1 s: the rest of the total is its page workers'."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
     out = cwd / "child.log"
     memory: list[tuple[float, float]] = []
-    own = [0.0]
+    own = [0.0, 0.0]
     done = threading.Event()
 
     def sample(pid: int) -> None:
         for tick in itertools.count():
-            own[0] = own_cpu_seconds(pid) or own[0]
+            own[0] = cpu_seconds(f"/proc/{pid}/stat") or own[0]
+            own[1] = cpu_seconds(f"/proc/{pid}/task/{pid}/stat") or own[1]
             if tick % 5 == 0:
                 memory.append((time.time(), tree_rss_mb(pid)))
             if done.wait(0.1):
@@ -351,7 +351,7 @@ def run_child(command: list[str], cwd: Path) -> Result:
     if process.returncode != 0:
         raise SystemExit(f"benchmark crawl failed ({' '.join(command[:4])}…):\n{out.read_text()[-3000:]}")
     cpu = usage.ru_utime + usage.ru_stime
-    return Result(seconds, memory, own[0], cpu, usage.ru_maxrss / 1024, started, ended)
+    return Result(seconds, memory, own[0], own[1], cpu, usage.ru_maxrss / 1024, started, ended)
 
 
 def article_times(log: Path, start: float, end: float) -> list[float]:
@@ -444,8 +444,10 @@ def main() -> None:
                     print(f"  {name:<12} {pages / result.seconds:7.1f} pages/s  {result.seconds:6.1f} s  "
                           f"CPU {result.cpu / pages * 1000:5.2f} ms/page  peak RSS {result.peak_rss_mb:6.1f} MiB  "
                           f"(server CPU {server_cpu / pages * 1000:.3f} ms/page)")
-                print(f"  qpan CPU: crawl process {full.own_cpu / pages * 1000:.2f} ms/page, page workers "
-                      f"{(full.cpu - full.own_cpu) / pages * 1000:.2f} ms/page")
+                main, others, workers = (seconds / pages * 1000 for seconds in (
+                    full.main_cpu, full.own_cpu - full.main_cpu, full.cpu - full.own_cpu))
+                print(f"  qpan CPU: crawl process {main + others:.2f} ms/page (main thread {main:.2f}, other "
+                      f"threads {others:.2f}), page workers {workers:.2f} ms/page")
                 print(f"  ratio qpan / bare: {bare.seconds / full.seconds:.2f}")
                 count, per_article = stored_bytes_per_article(database)
                 print(f"  qpan stored {count} articles, {per_article / 1024:.1f} KiB of database per article")
