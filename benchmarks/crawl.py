@@ -22,11 +22,11 @@ What is measured, and why this way:
 
 Prints, per round and crawl: pages/s, CPU ms per page (with qpan's page workers, and for qpan
 the crawl process's share apart, split into its main thread, the reactor's, and its other
-threads, mostly the database thread's), peak RSS; the ratio qpan / bare per round; the server's CPU
-per page; for qpan the stored bytes per article; and with more than 2,000 pages the rate of
-each 2,000-page slice (from the server's request log) and the resident memory of the crawl and
-its workers at the end of each slice, which show whether the crawl slows down or grows as the
-database grows.
+threads, mostly the database thread's), peak RSS; the ratio qpan / bare per round; the
+server's CPU per page; for qpan the stored bytes per article; and with more than 2,000 pages
+the rate of each 2,000-page slice (from the server's request log) and the resident memory of
+the crawl and its workers at the end of each slice, which show whether the crawl slows down or
+grows as the database grows.
 
 Before the page workers (2,000 pages of 27–59 KB, nginx at 0.05 ms CPU a page, idle 2-core
 machine): bare 569 / 558 / 557 pages/s, qpan 106 / 90 / 85 (11.1–13.9 ms CPU a page, one
@@ -324,13 +324,13 @@ def run_child(command: list[str], cwd: Path) -> Result:
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
     out = cwd / "child.log"
     memory: list[tuple[float, float]] = []
-    own = [0.0, 0.0]
+    own = {"process": 0.0, "main thread": 0.0}  # last readings: the process stat goes with it
     done = threading.Event()
 
     def sample(pid: int) -> None:
         for tick in itertools.count():
-            own[0] = cpu_seconds(f"/proc/{pid}/stat") or own[0]
-            own[1] = cpu_seconds(f"/proc/{pid}/task/{pid}/stat") or own[1]
+            for name, stat in (("process", f"/proc/{pid}/stat"), ("main thread", f"/proc/{pid}/task/{pid}/stat")):
+                own[name] = cpu_seconds(stat) or own[name]
             if tick % 5 == 0:
                 memory.append((time.time(), tree_rss_mb(pid)))
             if done.wait(0.1):
@@ -351,7 +351,7 @@ def run_child(command: list[str], cwd: Path) -> Result:
     if process.returncode != 0:
         raise SystemExit(f"benchmark crawl failed ({' '.join(command[:4])}…):\n{out.read_text()[-3000:]}")
     cpu = usage.ru_utime + usage.ru_stime
-    return Result(seconds, memory, own[0], own[1], cpu, usage.ru_maxrss / 1024, started, ended)
+    return Result(seconds, memory, own["process"], own["main thread"], cpu, usage.ru_maxrss / 1024, started, ended)
 
 
 def article_times(log: Path, start: float, end: float) -> list[float]:
