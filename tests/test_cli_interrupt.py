@@ -94,6 +94,29 @@ def test_interrupt_while_importing(tmp_path: Path, fixture_web: LocalWeb, initia
     assert _runs(db) == []
 
 
+INTERRUPTED_IN_EXEC = """
+import os, signal
+from qpan import cli
+
+def _run(argv):
+    exec("os.kill(os.getpid(), signal.SIGINT)\\nwhile True: pass", {"os": os, "signal": signal})
+
+cli._run = _run
+cli.main([])
+"""
+
+
+def test_interrupt_inside_code_run_by_exec_still_exits_130(tmp_path: Path) -> None:
+    """Imports run code through ``exec`` (dataclasses, namedtuples): an interrupt landing there
+    once made ``python -m qpan`` kill itself with SIGINT (exit -2) instead of exiting 130."""
+    (tmp_path / "interrupted_in_exec.py").write_text(INTERRUPTED_IN_EXEC, encoding="utf-8")
+    child = subprocess.run(
+        [sys.executable, "-m", "interrupted_in_exec"], cwd=tmp_path, capture_output=True, text=True, timeout=DEADLINE
+    )
+    assert child.returncode == 130, child.stderr
+    assert child.stderr.startswith("qpan: stopping…"), child.stderr
+
+
 def _articles_fetched(web: LocalWeb) -> Callable[[], bool]:
     """Article pages answered: the crawl is under way, and the slow feed (a start URL) in flight.
 
