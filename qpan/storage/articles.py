@@ -12,7 +12,7 @@ retrying the transaction works the same on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     CompoundSelect,
     Connection,
+    Dialect,
     Select,
     bindparam,
     delete,
@@ -118,10 +119,9 @@ def _first(query: Select[Any], count: int) -> Select[Any]:
     return query.limit(literal_column(str(count))).offset(literal_column("0"))
 
 
-@lru_cache(maxsize=8)
 def _lookup_query(bands: tuple[int, ...], window: bool) -> CompoundSelect:
     """The lookup for these band numbers (each with its key as parameter ``k<position>``), with or
-    without the date window, built once: constructing it costs more than running it."""
+    without the date window."""
     arms = [
         _part(_KNOWN, select(*_LOOKUP_COLUMNS).where(_ARTICLES.c.canonical_url == bindparam("url"))),
         _part(
@@ -159,6 +159,42 @@ def _lookup_query(bands: tuple[int, ...], window: bool) -> CompoundSelect:
         after = near.where(published > bindparam("at"), published <= bindparam("end")).order_by(published)
         arms += [_part(_CANDIDATE, _first(side, WINDOW_CANDIDATES)) for side in (before, after)]
     return union_all(*arms)
+
+
+@dataclass(frozen=True)
+class _DriverStatement:
+    """A statement compiled once for one dialect, run straight on the driver: SQLAlchemy's
+    execution of the lookup's union of 36 selects cost more than SQLite's answer, since each call
+    hashed its cache key (a deep tuple) and processed its 36 parameters one by one (a lookup at
+    2,000 stored articles, medians: 0.53 ms of CPU, 0.40 ms this way, on a machine about three
+    times slower than the one of the figures in ``lookup``)."""
+
+    sql: str
+    order: tuple[str, ...] | None  # the parameters' order for a positional paramstyle (SQLite's "?")
+    processors: dict[str, Callable[[Any], Any]]  # the typed parameters' (dates) conversions
+
+    @classmethod
+    def compile(cls, statement: CompoundSelect, dialect: Dialect) -> _DriverStatement:
+        compiled = statement.compile(dialect=dialect)
+        processors = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        return cls(str(compiled), order, processors)
+
+    def run(self, connection: Connection, params: dict[str, Any]) -> Sequence[Any]:
+        for name, processor in self.processors.items():
+            params[name] = processor(params[name])
+        args = tuple(params[name] for name in self.order) if self.order is not None else params
+        return connection.exec_driver_sql(self.sql, args).all()
+
+
+@lru_cache(maxsize=8)
+def _lookup_statement(bands: tuple[int, ...], window: bool, dialect: Dialect) -> _DriverStatement:
+    """Built and compiled once per band numbers, window and database: building it costs more than running it."""
+    return _DriverStatement.compile(_lookup_query(bands, window), dialect)
 
 
 def lookup(
@@ -206,9 +242,8 @@ def lookup(
         params.update(start=start, at=start + (end - start) / 2, end=end)
     known = same_text = None
     candidates: dict[int, Candidate] = {}
-    for kind, article_id, duplicate_of_id, cluster, minhash in connection.execute(
-        _lookup_query(tuple(band for band, _ in band_keys), window is not None), params
-    ).all():
+    statement = _lookup_statement(tuple(band for band, _ in band_keys), window is not None, connection.dialect)
+    for kind, article_id, duplicate_of_id, cluster, minhash in statement.run(connection, params):
         if kind == _KNOWN:
             known = ArticleRef(article_id, duplicate_of_id, cluster)
         elif kind == _SAME_TEXT:
