@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from qpan import interrupt
+from qpan import garbage, interrupt
 
 
 def _fail(message: str, code: int) -> None:
@@ -66,7 +66,8 @@ def _explain(exc: Exception) -> tuple[str, int] | None:
 
 
 def _run(argv: list[str] | None) -> None:
-    from qpan.commands.app import app
+    with garbage.paused():  # the app's imports: nothing to collect (qpan/garbage.py)
+        from qpan.commands.app import app
 
     try:
         app(args=argv, prog_name="qpan")

@@ -42,7 +42,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from qpan import defaults
-from qpan.garbage import tune_for_throughput
+from qpan.garbage import paused, tune_for_throughput
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -352,9 +352,10 @@ def main(argv: list[str]) -> None:
     level, log_file = argv[1], argv[2] or None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=level, filename=log_file, format="%(levelname)s %(name)s: %(message)s")
-    for name in WORKER_MODULES:
-        importlib.import_module(name)
-    tune_for_throughput()
+    with paused():  # until tune_for_throughput: no collection while the imports build (qpan/garbage.py)
+        for name in WORKER_MODULES:
+            importlib.import_module(name)
+        tune_for_throughput()
     # the job frames own stdout: anything a job prints goes to stderr instead
     replies, sys.stdout = sys.stdout.buffer, sys.stderr
     serve(sys.stdin.buffer, replies)

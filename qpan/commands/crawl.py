@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from qpan import garbage
 from qpan.commands.options import RecordFormat, RecordFormatOption, SourceOption
 from qpan.context import AppContext
 from qpan.output import Format, emit, print_json, stderr_console
@@ -74,17 +75,20 @@ def crawl(
     Example: qpan crawl --source baobackan --since 7; qpan crawl --dry-run --format json
     """
     app: AppContext = ctx.obj
-    if not dry_run:
-        from qpan.crawler.prestart import prestart_page_workers
-
-        prestart_page_workers(app.config)  # before Scrapy's imports, to overlap the workers' own
-    from qpan.crawler.run import run_crawl, run_dry  # Scrapy and Twisted load only when a crawl runs
-
     if dry_run:
+        from qpan.crawler.run import run_dry  # Scrapy and Twisted load only when a crawl runs
+
         planned = run_dry(app.config, sources=source, since_days=since)
         emit(planned, ["source", "kind", "url"], fmt, title=f"dry run: {len(planned)} requests, no article fetched")
         return
-    result = run_crawl(app.config, sources=source, since_days=since, trigger="cli", progress=not quiet)
+    # no garbage collection during start-up; the crawl sets its own before the first page (qpan/garbage.py)
+    with garbage.paused():
+        from qpan.crawler.prestart import prestart_page_workers
+
+        prestart_page_workers(app.config)  # before Scrapy's imports, to overlap the workers' own
+        from qpan.crawler.run import run_crawl
+
+        result = run_crawl(app.config, sources=source, since_days=since, trigger="cli", progress=not quiet)
     if fmt is RecordFormat.json:
         print_json({
             "run_id": result.run_id, "status": result.status, "exit_code": result.exit_code,
