@@ -38,15 +38,18 @@ each crawl): bare 948 / 830 / 949 pages/s, qpan 271 / 276 / 279, ratio 0.29 / 0.
 Before this session's start-up change (2026-12-01, another machine of the same kind, exact wall
 times): bare 797 / 817 / 822 pages/s, qpan 358.0 / 356.1 / 347.7, ratio 0.45 / 0.44 / 0.42.
 
-Last runs (2026-12-01, same site and server, exact wall times; this machine's speed drifted by a
-fifth during the session, so two runs of three rounds): bare 919 / 919 / 916 and 857 / 829 / 848
-pages/s at 1.08-1.21 ms CPU a page; qpan 391 / 419 / 374 and 378 / 380 / 383 pages/s at 4.02-4.62
-ms CPU a page (crawl process 1.94-2.35 ms, page worker 2.08-2.27 ms), peak RSS 162-166 MiB (the
-crawl process); ratio 0.42 / 0.46 / 0.41 and 0.44 / 0.46 / 0.45; 9.8-10.1 KiB per article.
-20,000 pages, one round: bare 1,084 pages/s, qpan 391 (ratio 0.36; crawl process 2.34 ms, page
-worker 2.12 ms CPU a page); per 2,000-page slice 301, 515, 450, 460, 472, 383, 419, 397, 334, 424
-pages/s; resident MiB of the crawl and its worker at the end of each slice 315, 325, 335, 341,
-344, 353, 357, 360, 365, 369; 9.7 KiB per article.
+Previous session's last runs (2026-12-01, a faster machine): bare 919 / 919 / 916 and 857 / 829 / 848
+pages/s, qpan 391 / 419 / 374 and 378 / 380 / 383, ratio 0.42 / 0.46 / 0.41 and 0.44 / 0.46 / 0.45;
+20,000 pages: ratio 0.36, slices 301, 515, 450, 460, 472, 383, 419, 397, 334, 424 pages/s.
+
+Last runs (2026-12-01, a machine about three times slower, server CPU 0.08-0.12 ms a page): bare
+255 / 241 / 282 pages/s at 3.54-4.10 ms CPU a page; qpan 125 / 111 / 136 pages/s at 12.5-14.9 ms CPU
+a page (crawl process 6.30-7.26 ms, page worker 6.23-7.67 ms), peak RSS 163-165 MiB; ratio 0.49 /
+0.46 / 0.48 (0.42 / 0.41 / 0.45 at the session's start on the same machine); 9.8 KiB per article.
+20,000 pages, one round: bare 273 pages/s, qpan 107.5 (ratio 0.39; crawl process 8.17 ms, of it
+3.06 in its database thread, page worker 7.62 ms CPU a page); per 2,000-page slice 92, 135, 114,
+114, 108, 114, 116, 94, 111, 113 pages/s; resident MiB of the crawl and its worker at the end of
+each slice 318, 328, 336, 346, 351, 357, 361, 368, 368, 369; 9.7 KiB per article.
 """
 
 from __future__ import annotations
