@@ -184,10 +184,9 @@ class _DriverStatement:
         order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
         return cls(str(compiled), order, processors)
 
-    def run(self, connection: Connection, params: dict[str, Any]) -> Sequence[Any]:
-        for name, processor in self.processors.items():
-            params[name] = processor(params[name])
-        args = tuple(params[name] for name in self.order) if self.order is not None else params
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> Sequence[Any]:
+        values = {**params, **{name: convert(params[name]) for name, convert in self.processors.items()}}
+        args = tuple(values[name] for name in self.order) if self.order is not None else values
         return connection.exec_driver_sql(self.sql, args).all()
 
 
