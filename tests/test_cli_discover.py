@@ -34,7 +34,9 @@ def _stored(folder: Path) -> dict[str, int]:
     return dict(rows)
 
 
-def test_crawl_after_discover_stores_what_a_plain_crawl_stores(tmp_path: Path, fixture_web: LocalWeb) -> None:
+def test_crawl_after_discover_stores_what_a_plain_crawl_stores(
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
+) -> None:
     fixture_web.set_route(
         "tinbiengioi", "/", body=HOME_WITH_FEEDS, headers={"Content-Type": "text/html; charset=utf-8"}
     )
@@ -47,8 +49,8 @@ def test_crawl_after_discover_stores_what_a_plain_crawl_stores(tmp_path: Path, f
     probed.mkdir()
     plain_config = write_config(plain, fixture_web, sources=bare)
     probed_config = write_config(probed, fixture_web, sources=bare)
-    assert qpan_process(plain_config, "init").returncode == 0
-    shutil.copyfile(plain / "qpan.db", probed / "qpan.db")
+    for folder in (plain, probed):
+        shutil.copyfile(initialised_database, folder / "qpan.db")
 
     for name in ("tinbiengioi", "baodiaphuong"):
         found = qpan_process(probed_config, "sources", "--discover", name, "--format", "json")
@@ -70,28 +72,32 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize("home", ["http://127.0.0.1:{port}/", "http://qpan-test.invalid/"])
-def test_discover_of_an_unreachable_site_says_so(tmp_path: Path, fixture_web: LocalWeb, home: str) -> None:
+def test_discover_of_an_unreachable_site_says_so(
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path, home: str
+) -> None:
     config = write_config(tmp_path, fixture_web, sources=[{"name": "gone", "home": home.format(port=_closed_port())}])
-    assert qpan_process(config, "init").returncode == 0
+    shutil.copyfile(initialised_database, tmp_path / "qpan.db")
     found = qpan_process(config, "sources", "--discover", "gone")
     assert found.returncode == 1
     assert found.stderr.strip().splitlines() == [found.stderr.strip()]
     assert found.stderr.startswith("qpan: gone: the site could not be reached (")
 
 
-def test_discover_a_site_by_its_url(tmp_path: Path, fixture_web: LocalWeb) -> None:
+def test_discover_a_site_by_its_url(tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path) -> None:
     base = fixture_web.url("baodiaphuong")
     config = write_config(tmp_path, fixture_web)
-    assert qpan_process(config, "init").returncode == 0
+    shutil.copyfile(initialised_database, tmp_path / "qpan.db")
     found = qpan_process(config, "sources", "--discover", f"{base}/tin-tuc", "--format", "json")
     assert found.returncode == 0, found.stderr
     assert {(row["kind"], row["url"]) for row in json.loads(found.stdout)} == {("sitemaps", f"{base}/sitemap.xml")}
 
 
-def test_dry_run_lists_requests_and_fetches_no_article(tmp_path: Path, fixture_web: LocalWeb) -> None:
+def test_dry_run_lists_requests_and_fetches_no_article(
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
+) -> None:
     feeds_only = [s for s in fixture_web.sources() if s["name"] == "tinbiengioi"]
     config = write_config(tmp_path, fixture_web, sources=feeds_only)
-    assert qpan_process(config, "init").returncode == 0
+    shutil.copyfile(initialised_database, tmp_path / "qpan.db")
     dry = qpan_process(config, "crawl", "--dry-run", "--format", "json")
     assert dry.returncode == 0, dry.stderr
     planned = json.loads(dry.stdout)

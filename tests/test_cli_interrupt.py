@@ -22,7 +22,6 @@ import pytest
 from conftest import write_config
 
 from qpan.demo import LocalWeb
-from support.cli import qpan_process
 
 pytestmark = pytest.mark.slow
 
@@ -32,19 +31,10 @@ DEADLINE = 60
 SITES = ("tinbiengioi", "congantinh")  # the slow feed's site, and one whose article pages show progress
 
 
-@pytest.fixture(scope="module")
-def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("init")
-    config = folder / "qpan.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{folder / "qpan.db"}"\n', encoding="utf-8")
-    assert qpan_process(config, "init").returncode == 0
-    return folder / "qpan.db"
-
-
-def _start(tmp_path: Path, web: LocalWeb, initialised: Path) -> tuple[subprocess.Popen[str], Path]:
+def _start(tmp_path: Path, web: LocalWeb, initialised_database: Path) -> tuple[subprocess.Popen[str], Path]:
     web.set_route("tinbiengioi", SLOW_FEED, delay=SLOW_SECONDS)
     config = write_config(tmp_path, web, sources=[s for s in web.sources() if s["name"] in SITES])
-    shutil.copyfile(initialised, tmp_path / "qpan.db")
+    shutil.copyfile(initialised_database, tmp_path / "qpan.db")
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
     child = subprocess.Popen(
         [sys.executable, "-m", "qpan", "--config", str(config), "crawl", "--quiet"],
@@ -86,8 +76,8 @@ def _finish(child: subprocess.Popen[str], signals: int = 1) -> tuple[int, str]:
     return child.returncode, stderr
 
 
-def test_interrupt_while_importing(tmp_path: Path, fixture_web: LocalWeb, initialised: Path) -> None:
-    child, db = _start(tmp_path, fixture_web, initialised)
+def test_interrupt_while_importing(tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path) -> None:
+    child, db = _start(tmp_path, fixture_web, initialised_database)
     time.sleep(0.3)
     code, _ = _finish(child)
     assert code == 130
@@ -126,8 +116,10 @@ def _articles_fetched(web: LocalWeb) -> Callable[[], bool]:
 
 
 @pytest.mark.parametrize("moment", ["run row written, Scrapy starting", "mid-crawl, a download in flight"])
-def test_interrupt_records_the_run(tmp_path: Path, fixture_web: LocalWeb, initialised: Path, moment: str) -> None:
-    child, db = _start(tmp_path, fixture_web, initialised)
+def test_interrupt_records_the_run(
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path, moment: str
+) -> None:
+    child, db = _start(tmp_path, fixture_web, initialised_database)
     mid_crawl = moment.startswith("mid-crawl")
     _wait_for(_articles_fetched(fixture_web) if mid_crawl else _run_row_exists(db), child)
     code, _ = _finish(child)
@@ -139,8 +131,8 @@ def test_interrupt_records_the_run(tmp_path: Path, fixture_web: LocalWeb, initia
         assert recorded == len(SITES)
 
 
-def test_second_interrupt_stops_at_once(tmp_path: Path, fixture_web: LocalWeb, initialised: Path) -> None:
-    child, db = _start(tmp_path, fixture_web, initialised)
+def test_second_interrupt_stops_at_once(tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path) -> None:
+    child, db = _start(tmp_path, fixture_web, initialised_database)
     _wait_for(_articles_fetched(fixture_web), child)
     code, stderr = _finish(child, signals=2)
     assert code == 130

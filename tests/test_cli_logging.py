@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +18,9 @@ from support.cli import qpan_process
 pytestmark = pytest.mark.slow
 
 
-def test_log_level_and_file_reach_the_crawl(tmp_path: Path, fixture_web: LocalWeb) -> None:
+def test_log_level_and_file_reach_the_crawl(tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path) -> None:
     config = write_config(tmp_path, fixture_web, sources=[s for s in fixture_web.sources() if s["name"] == "timkiem"])
-    assert qpan_process(config, "init").returncode == 0
+    shutil.copyfile(initialised_database, tmp_path / "qpan.db")
     quiet = qpan_process(config, "crawl", "--quiet")
     assert "Spider opened" not in quiet.stderr
 
@@ -36,10 +37,12 @@ def test_log_level_and_file_reach_the_crawl(tmp_path: Path, fixture_web: LocalWe
     assert [row["source"] for row in summary["sources"]] == ["timkiem"] and summary["sources"][0]["reached"]
 
 
-def test_crawls_started_for_a_verbose_scheduler_inherit_the_level(tmp_path: Path, fixture_web: LocalWeb) -> None:
+def test_crawls_started_for_a_verbose_scheduler_inherit_the_level(
+    tmp_path: Path, fixture_web: LocalWeb, initialised_database: Path
+) -> None:
     """The scheduler's crawl children get no options, only the environment the root options set."""
     config = write_config(tmp_path, fixture_web, sources=[s for s in fixture_web.sources() if s["name"] == "timkiem"])
-    assert qpan_process(config, "init").returncode == 0
+    shutil.copyfile(initialised_database, tmp_path / "qpan.db")
     env = {key: value for key, value in os.environ.items() if not key.startswith("QPAN_")}
     child = subprocess.run(
         [sys.executable, "-m", "qpan", "--config", str(config), "crawl", "--quiet"],
