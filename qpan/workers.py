@@ -19,8 +19,9 @@ and the crawl's settings, so it can run anywhere (``benchmarks/crawl.py`` has th
   cost more than the pickling (measured: a fifth of the crawl process's CPU). A fresh
   interpreter, not a fork: the crawl process has threads, and a script that starts a crawl
   is never re-imported in the worker, as multiprocessing does with ``__main__``.
-* The workers ignore SIGINT: Ctrl-C reaches the whole process group, and the crawl process
-  shuts down gracefully, awaiting the pages still in the workers, before it ends them.
+* The workers ignore SIGINT and SIGTERM: Ctrl-C reaches the whole process group, and so does
+  the SIGTERM of the scheduler's time limit or of ``systemctl stop``; the crawl process shuts
+  down gracefully, awaiting the pages still in the workers, before it ends them.
 * A worker that dies (killed, out of memory) is logged once; its jobs and every later one run
   inline, in the crawl process, so no page is lost.
 """
@@ -38,6 +39,7 @@ import struct
 import subprocess
 import sys
 from collections.abc import Callable
+from contextlib import suppress
 from functools import cache
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -225,7 +227,8 @@ class PageWorkers:
         spawned, self._spawned = self._spawned, []
         for process in spawned:
             if process.stdin is not None and not process.stdin.closed:
-                process.stdin.close()
+                with suppress(OSError):  # a killed worker: the warm-ups still buffered have nobody to read them
+                    process.stdin.close()
             if process.stdout is not None:
                 process.stdout.close()
             process.wait()
@@ -350,7 +353,8 @@ def main(argv: list[str]) -> None:
     if argv[:1] != [_ARGV_MARKER]:
         raise SystemExit("qpan.workers is started by a crawl, not by hand")
     level, log_file = argv[1], argv[2] or None
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
     logging.basicConfig(level=level, filename=log_file, format="%(levelname)s %(name)s: %(message)s")
     with paused():  # until tune_for_throughput: no collection while the imports build (qpan/garbage.py)
         for name in WORKER_MODULES:

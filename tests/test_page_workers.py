@@ -137,12 +137,15 @@ def test_jobs_outstanding_when_a_worker_dies_run_inline() -> None:
     assert run(scenario()) == [None, os.getpid()]
 
 
-def test_workers_ignore_ctrl_c() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_workers_ignore_ctrl_c_and_sigterm(stop: signal.Signals) -> None:
+    """Both reach the whole process group; the crawl process ends its workers itself."""
+
     async def scenario() -> tuple[int, int]:
         workers = PageWorkers(1)
         try:
             pid = await workers.run(GETPID)
-            os.kill(pid, signal.SIGINT)
+            os.kill(pid, stop)
             await asyncio.sleep(0.3)
             return pid, await workers.run(GETPID)
         finally:
@@ -150,6 +153,18 @@ def test_workers_ignore_ctrl_c() -> None:
 
     before, after = run(scenario())
     assert before == after != os.getpid()
+
+
+def test_a_worker_killed_before_it_was_served_is_ended_without_an_error() -> None:
+    """A stop during start-up: the warm-up written after the worker died stays buffered, and
+    closing its pipe raised BrokenPipeError, which the CLI took for a closed stdout (exit 0)."""
+    workers = PageWorkers(1)
+    workers.spawn()
+    [process] = workers._spawned
+    process.kill()
+    process.wait()
+    workers.warm("os.getpid")
+    workers.discard()
 
 
 def test_shutdown_answers_every_job_first() -> None:
