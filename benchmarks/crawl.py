@@ -35,17 +35,19 @@ process): ratio 0.19 / 0.16 / 0.15.
 Before the last round of work (a 0.1 s poll then ended the timings, which added up to 0.1 s to
 each crawl): bare 948 / 830 / 949 pages/s, qpan 271 / 276 / 279, ratio 0.29 / 0.33 / 0.29.
 
-Before this session's start-up change (2026-12-01, another machine of the same kind, exact wall
-times): bare 797 / 817 / 822 pages/s, qpan 358.0 / 356.1 / 347.7, ratio 0.45 / 0.44 / 0.42.
+Before start-up objects were frozen without a collection (2026-12-01, an earlier machine of the
+same kind, exact wall times): bare 797 / 817 / 822 pages/s, qpan 358.0 / 356.1 / 347.7, ratio
+0.45 / 0.44 / 0.42.
 
-Previous session's last runs (2026-12-01, a faster machine): bare 919 / 919 / 916 and 857 / 829 / 848
+After it, on a faster machine (2026-12-01): bare 919 / 919 / 916 and 857 / 829 / 848
 pages/s, qpan 391 / 419 / 374 and 378 / 380 / 383, ratio 0.42 / 0.46 / 0.41 and 0.44 / 0.46 / 0.45;
 20,000 pages: ratio 0.36, slices 301, 515, 450, 460, 472, 383, 419, 397, 334, 424 pages/s.
 
-Last runs (2026-12-01, a machine about three times slower, server CPU 0.08-0.12 ms a page): bare
-255 / 241 / 282 pages/s at 3.54-4.10 ms CPU a page; qpan 125 / 111 / 136 pages/s at 12.5-14.9 ms CPU
-a page (crawl process 6.30-7.26 ms, page worker 6.23-7.67 ms), peak RSS 163-165 MiB; ratio 0.49 /
-0.46 / 0.48 (0.42 / 0.41 / 0.45 at the session's start on the same machine); 9.8 KiB per article.
+Last runs, after the driver-level dedup lookup and the start-up GC pause (2026-12-01, a machine
+about three times slower, server CPU 0.08-0.12 ms a page): bare 255 / 241 / 282 pages/s at
+3.54-4.10 ms CPU a page; qpan 125 / 111 / 136 pages/s at 12.5-14.9 ms CPU a page (crawl process
+6.30-7.26 ms, page worker 6.23-7.67 ms), peak RSS 163-165 MiB; ratio 0.49 / 0.46 / 0.48 (0.42 /
+0.41 / 0.45 before those two changes, on the same machine); 9.8 KiB per article.
 20,000 pages, one round: bare 273 pages/s, qpan 107.5 (ratio 0.39; crawl process 8.17 ms, of it
 3.06 in its database thread, page worker 7.62 ms CPU a page); per 2,000-page slice 92, 135, 114,
 114, 108, 114, 116, 94, 111, 113 pages/s; resident MiB of the crawl and its worker at the end of
