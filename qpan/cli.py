@@ -58,11 +58,24 @@ def _explain(exc: Exception) -> tuple[str, int] | None:
         return f"database error: {exc}", 1
     if isinstance(exc, SQLAlchemyError):
         return _database_error(exc), 1
-    if isinstance(exc, BrokenPipeError):
-        return None
     if isinstance(exc, OSError):
         return _one_line(exc), 1
     return None
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output's reader has gone: a pipe or socket with no reader polls as
+    an error. Where poll cannot tell (no poll, no file descriptor), a broken pipe is taken
+    for a closed stdout, the common case."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        events = poller.poll(0)
+    except (AttributeError, OSError, ValueError):
+        return True
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in events)
 
 
 def _run(argv: list[str] | None) -> None:
@@ -90,7 +103,10 @@ def main(argv: list[str] | None = None) -> None:
         if not interrupt.requested():
             sys.stderr.write("qpan: interrupted\n")
         sys.exit(interrupt.EXIT_INTERRUPTED)
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
+        if not _stdout_closed():
+            # another pipe broke (a page worker's, say): an error, which exit 0 would hide
+            _fail(_one_line(exc), 1)
         # The reader (`head`, a pager) has had enough: end quietly, as `cat` does, with exit 0.
         # Python would flush stdout again at exit and fail, so it is pointed at /dev/null.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -103,6 +103,42 @@ def test_a_closed_pipe_ends_quietly(project: Path, args: list[str]) -> None:
     assert stderr == b""
 
 
+# a command that meets a broken pipe once its stdin says so (after the test has closed or kept its stdout)
+BROKEN_PIPE_SCRIPT = """
+import sys
+from qpan import cli
+
+def broken(argv):
+    sys.stdin.readline()
+    raise BrokenPipeError(32, "Broken pipe")
+
+cli._run = broken
+cli.main([])
+"""
+
+
+@pytest.mark.parametrize("reader_gone", [True, False])
+def test_only_a_closed_stdout_makes_a_broken_pipe_quiet(reader_gone: bool) -> None:
+    """A broken pipe that is not stdout's (a page worker's) is an error: exit 0 with no output
+    once hid a crawl stopped during start-up."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", BROKEN_PIPE_SCRIPT],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+    if reader_gone:
+        child.stdout.close()
+    child.stdin.write(b"go\n")
+    child.stdin.close()
+    stderr = child.stderr.read().decode()
+    code = child.wait(timeout=60)
+    if reader_gone:
+        assert (code, stderr) == (0, "")
+    else:
+        assert child.stdout.read() == b""
+        assert (code, stderr) == (1, "qpan: [Errno 32] Broken pipe\n")
+
+
 def test_runs_id_shows_the_run_source_by_source(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from qpan.storage.db import Database
     from support.alerting import new_run
