@@ -8,6 +8,8 @@ import asyncio
 import logging
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +225,21 @@ def test_workers_no_crawler_adopted_are_ended() -> None:
     process = ahead._spawned[0]
     discard_prestarted()
     assert process.poll() is not None
+
+
+def test_a_worker_starts_without_the_database_layer() -> None:
+    """A worker's imports and warm-up are on the way to the first page; SQLAlchemy and the ORM
+    models (0.35-0.45 s) are the crawl process's business, not the per-page work's."""
+    script = (
+        "import importlib, json, sys\n"
+        "from qpan import workers\n"
+        "from qpan.pipelines.stages import prepare\n"
+        "for name in workers.WORKER_MODULES: importlib.import_module(name)\n"
+        "prepare.warm(1000, json.dumps({}))\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'sqlalchemy'))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_a_worker_pipe_holds_many_pages() -> None:

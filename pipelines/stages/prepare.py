@@ -53,7 +53,7 @@ class PageStages:
         from qpan.pipelines.stages.clean import CleanStage
         from qpan.pipelines.stages.fingerprint import FingerprintStage
         from qpan.pipelines.stages.relevance import RelevanceStage
-        from qpan.storage.search import search_document
+        from qpan.pipelines.normalize import search_document
 
         self.search_document = search_document
         profile = ThemeProfile.load(TopicConfig.model_validate(topic) if topic else None)

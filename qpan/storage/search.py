@@ -6,8 +6,8 @@ does not do. SQLite uses an FTS5 table whose rowid is the article id; PostgreSQL
 with a ``tsvector`` column and a GIN index. Both are created by the first migration; this
 module is the one place that writes backend-specific SQL for them.
 
-The indexed document and the query are cut into words here, by one rule, and handed to
-the backends as words separated by spaces: PostgreSQL's parser would otherwise keep
+The indexed document and the query are cut into words by one rule
+(``pipelines.normalize.words``) and handed to the backends as words separated by spaces: PostgreSQL's parser would otherwise keep
 "03/2019/nd-cp" as one file-path token and "nd-cp" as a compound, so "nghi dinh 03"
 found 6 articles there and 20 on SQLite. A query matches the articles holding all of
 its words, on both backends.
@@ -20,30 +20,18 @@ those that match, which stops after ``limit`` rows instead of sorting them all.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Integer, TextClause, bindparam, column, exists, func, select, text
 from sqlalchemy.orm import Session
 
-from qpan.pipelines.normalize import fold
+from qpan.pipelines.normalize import search_document, words
 from qpan.storage.models import Article
 
-_WORD = re.compile(r"[^\W_]+")  # letters and digits; everything else separates words
 # Walking newest-first costs about 20x more per row than collecting a match (measured on
 # SQLite, see benchmarks/search.py), so it pays off once matches exceed sqrt(20·limit·N).
 _WALK_COST_RATIO = 20
-
-
-def words(text: str) -> list[str]:
-    """The folded words of ``text``: what is indexed, and what a query looks for."""
-    return _WORD.findall(fold(text))
-
-
-def search_document(title: str, body: str) -> str:
-    return " ".join(words(f"{title}\n{body}"))
-
 
 def _key_column(session: Session) -> str:
     return "rowid" if session.get_bind().dialect.name == "sqlite" else "article_id"
