@@ -181,6 +181,20 @@ def test_a_block_marked_by_its_id_is_pruned() -> None:
     assert "Đoạn 3" in item["body_html"] and "Bạn đọc" not in item["body_html"]
 
 
+def test_pruning_judges_every_element_outside_a_doomed_block() -> None:
+    """Inside a dropped block nothing needs a verdict; right after it, and among the elements
+    marked by an id only, everything still does."""
+    story = f'<div class="content"><p>{PARAGRAPH}</p><p id="lead">{PARAGRAPH}</p></div>'
+    menu = '<div class="menu"><a class="item" href="/a">A</a><span id="inner-share">x</span></div>'
+    body = lxml.html.document_fromstring(
+        f'<html><body>{menu}<div class="social">Chia sẻ</div>{story}'
+        '<div id="binh-luan"><p>Bạn đọc</p></div><div id="tin-lien-quan">Tin liên quan</div></body></html>'
+    ).find("body")
+    generic._prune(body)
+    left = [(element.get("class"), element.get("id")) for element in body.iter() if element is not body]
+    assert left == [("content", None), (None, None), (None, "lead")]
+
+
 def test_the_site_name_from_opengraph_leaves_the_title() -> None:
     head = '<meta property="og:site_name" content="Nhịp Sống Mới">'
     html = page(head=head).replace("<h1>Tiêu đề bài</h1>", "")

