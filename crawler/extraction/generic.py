@@ -150,13 +150,13 @@ def link_density(element: HtmlElement, text: str | None = None) -> float:
 
 def _prune(root: HtmlElement) -> None:
     """Drop the chrome: scripts and the like, then the elements whose class or id says they are
-    not the story. Every verdict is reached on the unpruned tree, so none depends on another, and
-    none is reached inside a subtree already doomed, which goes with it: a page's menus, footers
-    and comment boxes hold most of its classed elements (83 % of those judged on the benchmark's
-    pages, 40 % on the real pages), and a soft-negative one costs a serialisation of its text."""
+    not the story. Every verdict is reached on the unpruned tree, so none depends on another; the
+    classed elements inside a block already doomed go with it and get none (a page's menus,
+    footers and comment boxes hold most of its classed elements, and a soft-negative one costs a
+    serialisation of its text). They follow the block in document order, and a short walk up
+    from each tells them apart: an XPath per block to find them cost more than it saved."""
     etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
     doomed = []
-    covered: set[HtmlElement] = set()  # elements with only an id inside a doomed subtree
     classed = _CLASSED(root)
     position = 0
     while position < len(classed):  # a few hundred elements a page: kept lean
@@ -164,12 +164,21 @@ def _prune(root: HtmlElement) -> None:
         position += 1
         if _is_chrome(element):
             doomed.append(element)
-            position += len(_CLASSED(element))  # its classed descendants follow it in document order
-            covered.update(_ID_ONLY(element))
-    doomed += [element for element in _ID_ONLY(root) if element not in covered and _is_chrome(element)]
+            while position < len(classed) and _inside(classed[position], element):
+                position += 1
+    doomed += [element for element in _ID_ONLY(root) if _is_chrome(element)]
     for element in doomed:
         if element.getparent() is not None:
             element.drop_tree()
+
+
+def _inside(element: HtmlElement, block: HtmlElement) -> bool:
+    parent = element.getparent()
+    while parent is not None:
+        if parent is block:
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def _is_chrome(element: HtmlElement) -> bool:
