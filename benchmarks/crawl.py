@@ -43,7 +43,7 @@ After it, on a faster machine (2026-12-01): bare 919 / 919 / 916 and 857 / 829 /
 pages/s, qpan 391 / 419 / 374 and 378 / 380 / 383, ratio 0.42 / 0.46 / 0.41 and 0.44 / 0.46 / 0.45;
 20,000 pages: ratio 0.36, slices 301, 515, 450, 460, 472, 383, 419, 397, 334, 424 pages/s.
 
-Last runs, after the driver-level dedup lookup and the start-up GC pause (2026-12-01, a machine
+After the driver-level dedup lookup and the start-up GC pause (2026-12-01, a machine
 about three times slower, server CPU 0.08-0.12 ms a page): bare 255 / 241 / 282 pages/s at
 3.54-4.10 ms CPU a page; qpan 125 / 111 / 136 pages/s at 12.5-14.9 ms CPU a page (crawl process
 6.30-7.26 ms, page worker 6.23-7.67 ms), peak RSS 163-165 MiB; ratio 0.49 / 0.46 / 0.48 (0.42 /
@@ -52,6 +52,13 @@ about three times slower, server CPU 0.08-0.12 ms a page): bare 255 / 241 / 282 
 3.06 in its database thread, page worker 7.62 ms CPU a page); per 2,000-page slice 92, 135, 114,
 114, 108, 114, 116, 94, 111, 113 pages/s; resident MiB of the crawl and its worker at the end of
 each slice 318, 328, 336, 346, 351, 357, 361, 368, 368, 369; 9.7 KiB per article.
+
+Last runs, after the page worker stopped importing SQLAlchemy and the pruning stopped judging
+inside dropped blocks (2026-12-02, 2 vCPUs whose speed drifts by a fifth within minutes, nginx
+0.05-0.075 ms CPU a page): bare 315 / 260 / 337 pages/s, qpan 139 / 145 / 137 (11.7-12.2 ms CPU a
+page: crawl process 5.67-5.82, page worker 5.92-6.54), ratio 0.44 / 0.56 / 0.41. 20,000 pages:
+bare 500.7 pages/s, qpan 169.0 (ratio 0.34); slices 150, 189, 192, 178, 183, 169, 182, 181, 146,
+173; resident MiB 286 -> 326; 9.7 KiB per article.
 """
 
 from __future__ import annotations
