@@ -49,11 +49,11 @@ class PageStages:
         # Imported here, in the worker: lxml cleaning, the boilerplate rules, the theme profile
         # and the MinHash arithmetic are no business of the crawl process.
         from qpan.config import TopicConfig
+        from qpan.pipelines.normalize import search_document
         from qpan.pipelines.relevance import ThemeProfile
         from qpan.pipelines.stages.clean import CleanStage
         from qpan.pipelines.stages.fingerprint import FingerprintStage
         from qpan.pipelines.stages.relevance import RelevanceStage
-        from qpan.pipelines.normalize import search_document
 
         self.search_document = search_document
         profile = ThemeProfile.load(TopicConfig.model_validate(topic) if topic else None)

@@ -7,10 +7,10 @@ with a ``tsvector`` column and a GIN index. Both are created by the first migrat
 module is the one place that writes backend-specific SQL for them.
 
 The indexed document and the query are cut into words by one rule
-(``pipelines.normalize.words``) and handed to the backends as words separated by spaces: PostgreSQL's parser would otherwise keep
-"03/2019/nd-cp" as one file-path token and "nd-cp" as a compound, so "nghi dinh 03"
-found 6 articles there and 20 on SQLite. A query matches the articles holding all of
-its words, on both backends.
+(``pipelines.normalize.words``) and handed to the backends as words separated by spaces:
+PostgreSQL's parser would otherwise keep "03/2019/nd-cp" as one file-path token and "nd-cp"
+as a compound, so "nghi dinh 03" found 6 articles there and 20 on SQLite. A query matches the
+articles holding all of its words, on both backends.
 
 Newest-first listing of a search is planned by how many articles match: few matches are
 collected and sorted; many matches are found by walking the newest articles and keeping
@@ -32,6 +32,7 @@ from qpan.storage.models import Article
 # Walking newest-first costs about 20x more per row than collecting a match (measured on
 # SQLite, see benchmarks/search.py), so it pays off once matches exceed sqrt(20·limit·N).
 _WALK_COST_RATIO = 20
+
 
 def _key_column(session: Session) -> str:
     return "rowid" if session.get_bind().dialect.name == "sqlite" else "article_id"
