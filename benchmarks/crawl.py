@@ -15,7 +15,9 @@ What is measured, and why this way:
   AutoThrottle, robots.txt obeyed, neither Scrapy's telnet nor its remote-control port; each
   is a fresh process timed from start to exit, so start-up counts for both. qpan crawls into
   a fresh copy of an initialised database each round.
-* Rounds interleave bare and qpan (default three), so a change in machine load hits both.
+* Rounds interleave bare and qpan (default three), so a change in machine load hits both; the
+  last line gives the median ratio and its range. On a host whose speed drifts (one round's
+  ratio went from 0.41 to 0.56 with the same code) take more rounds and read the median.
 
     python benchmarks/crawl.py [--pages 2000] [--rounds 3] [--concurrency 16]
     python benchmarks/crawl.py --pages 20000 --rounds 1    # adds pages/s per 2,000-page slice
@@ -71,6 +73,7 @@ import random
 import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -439,6 +442,7 @@ def main() -> None:
                        cwd=root, check=True, capture_output=True)
         with serve(root, docroot, port) as server:
             print(f"server: {server.kind}")
+            ratios = []
             for number in range(1, options.rounds + 1):
                 server_before = server.cpu_seconds()
                 bare = run_child([sys.executable, "-c", BARE_SPIDER, f"{base}/sitemap.xml",
@@ -460,7 +464,8 @@ def main() -> None:
                     full.main_cpu, full.own_cpu - full.main_cpu, full.cpu - full.own_cpu))
                 print(f"  qpan CPU: crawl process {main + others:.2f} ms/page (main thread {main:.2f}, other "
                       f"threads {others:.2f}), page workers {workers:.2f} ms/page")
-                print(f"  ratio qpan / bare: {bare.seconds / full.seconds:.2f}")
+                ratios.append(bare.seconds / full.seconds)
+                print(f"  ratio qpan / bare: {ratios[-1]:.2f}")
                 count, per_article = stored_bytes_per_article(database)
                 print(f"  qpan stored {count} articles, {per_article / 1024:.1f} KiB of database per article")
                 if options.pages > SLICE:
@@ -469,6 +474,9 @@ def main() -> None:
                     print("  qpan pages/s per 2,000-page slice: " + ", ".join(f"{rate:.0f}" for rate in rates))
                     print("  qpan resident MiB (crawl + page workers) at the end of each slice: "
                           + ", ".join(f"{mib:.0f}" for mib in slice_memory(times, full.memory)))
+            if len(ratios) > 1:
+                print(f"ratio over {len(ratios)} rounds: median {statistics.median(ratios):.2f}, "
+                      f"{min(ratios):.2f}-{max(ratios):.2f}")
 
 
 if __name__ == "__main__":
