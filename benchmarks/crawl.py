@@ -58,7 +58,8 @@ each slice 318, 328, 336, 346, 351, 357, 361, 368, 368, 369; 9.7 KiB per article
 Last runs, after the page worker stopped importing SQLAlchemy and the pruning stopped judging
 inside dropped blocks (2026-12-02, 2 vCPUs whose speed drifts by a fifth within minutes, nginx
 0.05-0.075 ms CPU a page): bare 315 / 260 / 337 pages/s, qpan 139 / 145 / 137 (11.7-12.2 ms CPU a
-page: crawl process 5.67-5.82, page worker 5.92-6.54), ratio 0.44 / 0.56 / 0.41. 20,000 pages:
+page: crawl process 5.67-5.82, page worker 5.92-6.54), ratio 0.44 / 0.56 / 0.41; five rounds:
+bare 321-411, qpan 151-170, ratio 0.48 / 0.47 / 0.41 / 0.44 / 0.48, median 0.47. 20,000 pages:
 bare 500.7 pages/s, qpan 169.0 (ratio 0.34); slices 150, 189, 192, 178, 183, 169, 182, 181, 146,
 173; resident MiB 286 -> 326; 9.7 KiB per article.
 """
