@@ -6,9 +6,10 @@ settings (``crawler/settings.py``, registered there in ``ADDONS``) and before an
 reads them. Its values go in at priority ``"addon"``, so a project, spider or command-line
 value (``scrapy crawl news -s DOWNLOAD_DELAY=5``, ``qpan crawl --since 3``) wins.
 
-It also takes Scrapy's remote-control extension out of ``EXTENSIONS_BASE``: a fixed choice, but
-one made from Scrapy's own defaults, which ``crawler/settings.py`` cannot read without importing
-Scrapy (and the page workers' early start reads that module before Scrapy is imported).
+It also takes Scrapy's remote-control extension out of ``EXTENSIONS_BASE``, and its cookies
+middleware out of ``DOWNLOADER_MIDDLEWARES_BASE`` when cookies are off: changes to Scrapy's own
+defaults, which ``crawler/settings.py`` cannot read without importing Scrapy (and the page
+workers' early start reads that module before Scrapy is imported).
 
 Reads ``QPAN_CONFIG`` (the run's ``Config``; absent: ``load_config()``, i.e. ``./qpan.toml`` or
 ``$QPAN_CONFIG``) and ``QPAN_SOURCE_NAMES`` (absent: every enabled source). Sets everything
@@ -34,6 +35,9 @@ EXTRA_DEPTH = 4  # discovery home -> sitemap index -> sitemap -> article, beyond
 #: them; the remote-control one (a code-executing HTTP port, off: REMOTE_CONTROL_ENABLED) imports
 #: aiohttp, 0.08 s of every crawl's start-up. Out of the base list, it is never imported.
 LEFT_OUT_EXTENSIONS = ("scrapy.extensions.remote_control.RemoteControl",)
+#: Likewise for middlewares: the cookies one imports tldextract and requests (30 ms), and only
+#: a crawl with cookies enabled (a source to ``prime``) keeps it in the base list.
+COOKIES_MIDDLEWARE = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
 
 
 def scale_out_settings(redis_url: str, sources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -117,7 +121,12 @@ class QpanAddon:
         config: Config = settings.get("QPAN_CONFIG", defaults.QPAN_CONFIG) or load_config()
         sources = select_sources(config, settings.getlist("QPAN_SOURCE_NAMES", list(defaults.QPAN_SOURCE_NAMES)))
         settings.setdict(computed_settings(config, sources), priority="addon")
-        base = settings.getdict("EXTENSIONS_BASE")
-        settings.set(
-            "EXTENSIONS_BASE", {name: order for name, order in base.items() if name not in LEFT_OUT_EXTENSIONS}, "addon"
-        )
+        _leave_out(settings, "EXTENSIONS_BASE", LEFT_OUT_EXTENSIONS)
+        if not settings.getbool("COOKIES_ENABLED"):  # after the add-on's own value, below a command line's
+            _leave_out(settings, "DOWNLOADER_MIDDLEWARES_BASE", (COOKIES_MIDDLEWARE,))
+
+
+def _leave_out(settings: BaseSettings, name: str, components: tuple[str, ...]) -> None:
+    """Scrapy's base list ``name`` without ``components``, so that Scrapy never imports them."""
+    base = settings.getdict(name)
+    settings.set(name, {path: order for path, order in base.items() if path not in components}, "addon")

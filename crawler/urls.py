@@ -14,10 +14,13 @@ import tomllib
 from collections.abc import Collection
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-import tldextract
 from w3lib.url import safe_url_string
+
+if TYPE_CHECKING:
+    import tldextract
 
 _DATA = Path(__file__).with_name("tracking_params.toml")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -34,7 +37,12 @@ def _tracking() -> tuple[frozenset[str], tuple[str, ...]]:
 
 @cache
 def _extractor() -> tldextract.TLDExtract:
-    """The public-suffix list bundled with tldextract: never fetched, never cached to disk."""
+    """The public-suffix list bundled with tldextract: never fetched, never cached to disk.
+
+    Imported on first use: tldextract brings requests (30 ms of imports), and the crawl
+    process, which canonicalises URLs, never asks for a registrable domain; extraction does."""
+    import tldextract
+
     return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
 
 

@@ -50,6 +50,22 @@ def test_the_addon_turns_the_config_into_scrapy_settings_and_run_choices_win() -
     ]
 
 
+def test_the_cookies_middleware_is_loaded_only_for_a_crawl_with_cookies() -> None:
+    """Scrapy imports every middleware of its base list; the cookies one costs 30 ms of imports."""
+    cookies = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+
+    def middlewares(source: dict[str, object], **run: object) -> dict[str, int]:
+        config = config_from_dict({"crawl": {"shipped_sources": False}, "sources": [source]})
+        settings = crawl_settings(config)
+        settings.setdict(run, priority="cmdline")
+        return crawler_settings(settings).getdict("DOWNLOADER_MIDDLEWARES_BASE")
+
+    plain = {"name": "a", "feeds": ["http://127.0.0.1:9/f"]}
+    assert cookies not in middlewares(plain)
+    assert cookies in middlewares({**plain, "prime": ["http://127.0.0.1:9/"]}), "a primed source needs its cookies"
+    assert cookies in middlewares(plain, COOKIES_ENABLED=True), "a run's own choice wins"
+
+
 def test_reading_the_settings_module_reads_no_config_and_touches_no_network(tmp_path: Path) -> None:
     """A broken qpan.toml and an unreachable Redis do not matter until a crawl starts."""
     (tmp_path / "qpan.toml").write_text('[crawl]\nredis_url = "redis://127.0.0.1:1/0"\nsince_dayz = 1\n')
