@@ -165,7 +165,7 @@ def shingles(text: str) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _permutations() -> tuple[np.ndarray, np.ndarray]:
+def permutations() -> tuple[np.ndarray, np.ndarray]:
     """The affine32 permutations (a, b) of datasketch's ``MinHash(num_perm=NUM_PERM,
     seed=MINHASH_SEED, scheme="affine32")``, as columns; drawn once per process, every signature
     reuses them. Drawn here with numpy's ``RandomState`` as datasketch draws them (an odd ``a``
@@ -197,7 +197,7 @@ def signature(hashes: np.ndarray) -> np.ndarray:
     shingles x ``NUM_PERM`` temporaries and was most of the fingerprint's time (0.9 ms against
     0.1 ms on a 900-shingle article). ``tests/test_dedup_signature.py`` keeps the two equal.
     """
-    a, b = _permutations()
+    a, b = permutations()
     values = np.multiply(a, _premix(hashes.astype(np.uint32, copy=False)))
     values += b
     return values.min(axis=1)

@@ -51,13 +51,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: What every page worker imports at start: extraction, cleaning, relevance and the fingerprint.
+#: What every page worker imports at start, before its first page: extraction, cleaning,
+#: relevance and the fingerprint, and tldextract, which extraction's check of a page's registrable
+#: domain would otherwise import on a real site's first article (qpan/crawler/urls.py).
 WORKER_MODULES = (
     "qpan.crawler.extraction",
     "qpan.pipelines.stages.prepare",
     "qpan.pipelines.stages.clean",
     "qpan.pipelines.stages.relevance",
     "qpan.pipelines.stages.fingerprint",
+    "tldextract",
 )
 _FRAME = struct.Struct("<I")  # payload length
 _ARGV_MARKER = "qpan-page-worker"

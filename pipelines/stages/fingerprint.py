@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from qpan.pipelines.dedup import fingerprint
+from qpan.pipelines.dedup import fingerprint, permutations
 
 
 class FingerprintStage:
+    def __init__(self) -> None:
+        # drawn now, with numpy.random's import (10 ms): a page worker builds its stages while it
+        # waits for the first page, which then costs no more than any other
+        permutations()
+
     def process_item(self, item: Any, spider: object = None) -> Any:
         fp = fingerprint(item.get("text") or "")
         item["content_hash"] = fp.content_hash
