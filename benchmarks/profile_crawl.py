@@ -86,7 +86,7 @@ def main() -> None:
         subprocess.run([*qpan, "init"], cwd=root, check=True, capture_output=True)
         profile = root / "profile.txt"
         with bench.serve(root, docroot, port) as server:
-            print(f"server: {server.kind}; {options.pages} pages")
+            print(f"server: {server.kind}; {options.pages} pages; bytecode: {bench.compile_project()}")
             subprocess.run(
                 [spy, "record", "--subprocesses", "--nonblocking", "--rate", "200", "--format", "raw",
                  "--output", str(profile), "--", *qpan, "crawl", "--quiet"],
