@@ -51,6 +51,8 @@ EXTENSIONS = {
 }
 
 TELNETCONSOLE_ENABLED = False
+# Scrapy's in-memory stats without the attribute shim that made each count cost 2 µs
+STATS_CLASS = "qpan.crawler.statscollector.CrawlStats"
 # Scrapy 2.19's remote-control HTTP server (code execution behind a token, on a random port):
 # an unattended crawl opens no control port (and the add-on takes the extension out of Scrapy's
 # base list, so that a crawl does not even import it: see crawler/addon.py).

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
@@ -64,6 +65,27 @@ def test_the_cookies_middleware_is_loaded_only_for_a_crawl_with_cookies() -> Non
     assert cookies not in middlewares(plain)
     assert cookies in middlewares({**plain, "prime": ["http://127.0.0.1:9/"]}), "a primed source needs its cookies"
     assert cookies in middlewares(plain, COOKIES_ENABLED=True), "a run's own choice wins"
+
+
+def test_a_count_is_one_python_call() -> None:
+    """Scrapy's stats collector routed every attribute read through a Python ``__getattribute__``
+    (2.1 µs a count against 0.12), and a crawl counts about 17 times a page on the reactor's thread."""
+    settings = crawl_settings(config_from_dict({"crawl": {"shipped_sources": False}, "sources": [{"name": "a"}]}))
+    chosen = {name: settings[name] for name in settings if (settings.getpriority(name) or 0) > 0}
+    stats = get_crawler(NewsSpider, chosen).stats
+    calls: list[str] = []
+
+    def trace(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(trace)
+    try:
+        stats.inc_value("qpan/source/a/fetched")
+    finally:
+        sys.setprofile(None)
+    assert calls == ["inc_value"]
+    assert stats.get_value("qpan/source/a/fetched") == 1
 
 
 def test_reading_the_settings_module_reads_no_config_and_touches_no_network(tmp_path: Path) -> None:
