@@ -61,6 +61,8 @@ REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = os.environ.get("QPAN_LOG_LEVEL", "WARNING")
 LOG_FILE = os.environ.get("QPAN_LOG_FILE") or None
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+# no per-page DEBUG messages built for a crawl that does not log DEBUG
+LOG_FORMATTER = "qpan.crawler.logformatter.CrawlLogFormatter"
 DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
 
 AUTOTHROTTLE_MAX_DELAY = 30.0

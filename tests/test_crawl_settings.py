@@ -4,6 +4,7 @@ into the rest at priority "addon", and reading either never exits nor touches th
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import subprocess
 import sys
@@ -86,6 +87,22 @@ def test_a_count_is_one_python_call() -> None:
         sys.setprofile(None)
     assert calls == ["inc_value"]
     assert stats.get_value("qpan/source/a/fetched") == 1
+
+
+def test_the_per_page_debug_messages_are_built_only_for_a_debug_log() -> None:
+    """Scrapy built a "Crawled" and a "Scraped from" message and record for every page, which a
+    crawl at the default WARNING level threw away in its handlers."""
+    from scrapy.http import HtmlResponse, Request
+
+    request = Request("http://127.0.0.1:9/a-1.html")
+    response = HtmlResponse(request.url, body=b"<html></html>", request=request)
+    settings = crawl_settings(config_from_dict({"crawl": {"shipped_sources": False}, "sources": [{"name": "a"}]}))
+    chosen = {name: settings[name] for name in settings if (settings.getpriority(name) or 0) > 0}
+    for level, built in (("WARNING", False), ("INFO", False), ("DEBUG", True), (logging.DEBUG, True)):
+        crawler = get_crawler(NewsSpider, {**chosen, "LOG_LEVEL": level})
+        formatter = crawler.logformatter
+        assert (formatter.crawled(request, response, None) is not None) is built, level
+        assert (formatter.scraped({"title": "x"}, response, None) is not None) is built, level
 
 
 def test_reading_the_settings_module_reads_no_config_and_touches_no_network(tmp_path: Path) -> None:
