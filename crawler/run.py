@@ -13,6 +13,7 @@ with exit code 1 when an article could not be stored.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
@@ -103,7 +104,9 @@ class RunResult:
 def _run_spider(settings: Settings, **spider_args: Any) -> dict[str, Any]:
     """Run the news spider to the end; returns its stats, with Scrapy's ``finish_reason``
     ("shutdown" if stopped, absent if it never ran)."""
-    process = CrawlerProcess(settings)
+    # Scrapy's own root handler only where qpan's command line has not set one up (``-v``,
+    # ``--log-level``, ``--log-file``): with both, every line was written twice.
+    process = CrawlerProcess(settings, install_root_handler=not logging.root.handlers)
     crawler = process.create_crawler(NewsSpider)
     stopper = CrawlStopper(crawler)
     process.crawl(crawler, **spider_args)

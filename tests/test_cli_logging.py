@@ -27,11 +27,12 @@ def test_log_level_and_file_reach_the_crawl(tmp_path: Path, fixture_web: LocalWe
     log = tmp_path / "crawl.log"
     logged = qpan_process(config, "--log-level", "info", "--log-file", str(log), "crawl", "--quiet")
     assert logged.returncode == 0, logged.stderr
-    assert "Spider opened" in log.read_text(encoding="utf-8")
+    assert log.read_text(encoding="utf-8").count("Spider opened") == 1, "one handler writes each line"
     assert "Spider opened" not in logged.stderr
 
     verbose = qpan_process(config, "-v", "crawl", "--quiet", "--format", "json")
-    assert "INFO scrapy.core.engine: Spider opened" in verbose.stderr
+    assert verbose.stderr.count("INFO scrapy.core.engine: Spider opened") == 1
+    assert " DEBUG " not in verbose.stderr, "-v is INFO: Scrapy's DEBUG lines stay out"
     summary = json.loads(verbose.stdout)  # `--format json`: the summary alone on stdout, logs beside it
     assert summary["status"] == "ok" and summary["exit_code"] == 0
     assert [row["source"] for row in summary["sources"]] == ["timkiem"] and summary["sources"][0]["reached"]

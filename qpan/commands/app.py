@@ -39,6 +39,10 @@ def configure_logging(level: str, log_file: str | None) -> None:
     if log_file:
         os.environ["QPAN_LOG_FILE"] = os.path.abspath(log_file)
     logging.basicConfig(level=level, format=LOG_FORMAT, filename=log_file)
+    # the level on the handler too: Scrapy gives its own loggers DEBUG, and their records reach the
+    # root's handler whatever the root logger's level
+    for handler in logging.root.handlers:
+        handler.setLevel(level)
 
 
 def _version(value: bool) -> None:
