@@ -106,7 +106,8 @@ def _run_spider(settings: Settings, **spider_args: Any) -> dict[str, Any]:
     ("shutdown" if stopped, absent if it never ran)."""
     # Scrapy's own root handler only where qpan's command line has not set one up (``-v``,
     # ``--log-level``, ``--log-file``): with both, every line was written twice.
-    process = CrawlerProcess(settings, install_root_handler=not logging.root.handlers)
+    settings.set("LOG_INSTALL_ROOT_HANDLER", not logging.root.handlers, priority="cmdline")
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
     stopper = CrawlStopper(crawler)
     process.crawl(crawler, **spider_args)
