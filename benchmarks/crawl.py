@@ -55,13 +55,22 @@ about three times slower, server CPU 0.08-0.12 ms a page): bare 255 / 241 / 282 
 114, 108, 114, 116, 94, 111, 113 pages/s; resident MiB of the crawl and its worker at the end of
 each slice 318, 328, 336, 346, 351, 357, 361, 368, 368, 369; 9.7 KiB per article.
 
-Last runs, after the page worker stopped importing SQLAlchemy and the pruning stopped judging
-inside dropped blocks (2026-12-02, 2 vCPUs whose speed drifts by a fifth within minutes, nginx
+After the page worker stopped importing SQLAlchemy and the pruning stopped judging inside
+dropped blocks (2026-12-02, 2 vCPUs whose speed drifts by a fifth within minutes, nginx
 0.05-0.075 ms CPU a page): bare 315 / 260 / 337 pages/s, qpan 139 / 145 / 137 (11.7-12.2 ms CPU a
 page: crawl process 5.67-5.82, page worker 5.92-6.54), ratio 0.44 / 0.56 / 0.41; five rounds:
 bare 321-411, qpan 151-170, ratio 0.48 / 0.47 / 0.41 / 0.44 / 0.48, median 0.47. 20,000 pages:
 bare 500.7 pages/s, qpan 169.0 (ratio 0.34); slices 150, 189, 192, 178, 183, 169, 182, 181, 146,
 173; resident MiB 286 -> 326; 9.7 KiB per article.
+
+Last runs, after lighter crawl start-up (no cookies middleware, tldextract or feedparser unless
+used), a count without Scrapy's attribute shim, no per-page DEBUG messages, and with qpan's
+modules compiled ahead (2026-12-02, a host whose speed moved by a factor of 1.8 within a minute,
+nginx 0.045-0.105 ms CPU a page): nine rounds, bare 363-588 pages/s, qpan 198-280 (6.21-8.59 ms
+CPU a page), ratio 0.46 / 0.48 / 0.49 / 0.50 / 0.51 / 0.51 / 0.45 / 0.54 / 0.54, median 0.50;
+five rounds, median 0.48 (0.41-0.60). 20,000 pages: bare 513.4 pages/s, qpan 202.5 (ratio 0.39;
+0.48 and 0.42 in two earlier runs the same day); slices 160, 232, 219, 220, 222, 231, 218, 199,
+186, 215; resident MiB 298 -> 351; 9.7 KiB per article.
 """
 
 from __future__ import annotations
