@@ -227,19 +227,27 @@ def test_workers_no_crawler_adopted_are_ended() -> None:
     assert process.poll() is not None
 
 
+#: A fresh interpreter that has done what a page worker does before its first page.
+WARMED_WORKER = (
+    "import importlib, json, sys\n"
+    "from qpan import workers\n"
+    "from qpan.pipelines.stages import prepare\n"
+    "for name in workers.WORKER_MODULES: importlib.import_module(name)\n"
+    "prepare.warm(100000, json.dumps({}))\n"
+)
+
+
+def after_warm_up(script: str) -> str:
+    """What ``script`` prints, run in a fresh interpreter after a page worker's imports and warm-up."""
+    return subprocess.run(
+        [sys.executable, "-c", WARMED_WORKER + script], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def test_a_worker_starts_without_the_database_layer() -> None:
     """A worker's imports and warm-up are on the way to the first page; SQLAlchemy and the ORM
     models (0.35-0.45 s) are the crawl process's business, not the per-page work's."""
-    script = (
-        "import importlib, json, sys\n"
-        "from qpan import workers\n"
-        "from qpan.pipelines.stages import prepare\n"
-        "for name in workers.WORKER_MODULES: importlib.import_module(name)\n"
-        "prepare.warm(1000, json.dumps({}))\n"
-        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'sqlalchemy'))\n"
-    )
-    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert loaded.stdout.strip() == "[]"
+    assert after_warm_up("print(sorted(name for name in sys.modules if name.split('.')[0] == 'sqlalchemy'))") == "[]"
 
 
 def test_a_workers_first_page_imports_nothing_its_warm_up_could() -> None:
@@ -247,12 +255,7 @@ def test_a_workers_first_page_imports_nothing_its_warm_up_could() -> None:
     first page still had to import (numpy's random module for the MinHash permutations, tldextract
     for a real site's registrable domain) delayed it by 10-40 ms."""
     page = Path(__file__).with_name("pages") / "baochinhphu" / "meta_pubdate.html"
-    script = (
-        "import importlib, json, sys\n"
-        "from qpan import workers\n"
-        "from qpan.pipelines.stages import prepare\n"
-        "for name in workers.WORKER_MODULES: importlib.import_module(name)\n"
-        "prepare.warm(100000, json.dumps({}))\n"
+    first_page = (
         "before = set(sys.modules)\n"
         "from qpan.crawler.extraction import extract_article\n"
         f"body = open({str(page)!r}, 'rb').read()\n"
@@ -261,8 +264,7 @@ def test_a_workers_first_page_imports_nothing_its_warm_up_could() -> None:
         "assert prepared.fields['minhash'] and prepared.fields['text']\n"
         "print(sorted(set(sys.modules) - before))\n"
     )
-    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert loaded.stdout.strip() == "[]"
+    assert after_warm_up(first_page) == "[]"
 
 
 def test_a_worker_pipe_holds_many_pages() -> None:
