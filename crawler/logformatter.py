@@ -3,7 +3,7 @@
 For each response Scrapy builds a "Crawled (200) <GET ...>" message, and for each item a
 "Scraped from <200 ...>" one, both at DEBUG, then a log record for each, which the handlers
 of a crawl at qpan's default level (WARNING) throw away: about 4,000 records for a 2,000-page
-crawl, some 25 µs a page on the reactor's thread. Below DEBUG (``qpan -vv``) they are built as
+crawl, some 25 µs a page on the reactor's thread. At DEBUG (``qpan -vv``) they are built as
 Scrapy builds them.
 """
 

@@ -53,7 +53,7 @@ logger = logging.getLogger(__name__)
 
 #: What every page worker imports at start, before its first page: extraction, cleaning,
 #: relevance and the fingerprint, and tldextract, which extraction's check of a page's registrable
-#: domain would otherwise import on a real site's first article (qpan/crawler/urls.py).
+#: domain would otherwise import on a real site's first article (``qpan.crawler.urls``).
 WORKER_MODULES = (
     "qpan.crawler.extraction",
     "qpan.pipelines.stages.prepare",
