@@ -19,11 +19,11 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from qpan.pipelines.normalize import search_document
 from qpan.storage.db import Database
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import Article
 from qpan.storage.queries import ArticleFilter, list_articles
-from qpan.storage.search import search_document
 
 WORDS = [
     "Bộ",

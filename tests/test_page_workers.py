@@ -20,9 +20,9 @@ from sqlalchemy import select, text
 
 from qpan import workers as workers_module
 from qpan.demo import LocalWeb
+from qpan.pipelines.normalize import search_document
 from qpan.storage.db import Database
 from qpan.storage.models import SEED_SOURCE, Article
-from qpan.storage.search import search_document
 from qpan.workers import PageWorkers, crawler_page_workers, discard_prestarted, prestart
 from support.cli import qpan_process
 

@@ -97,9 +97,9 @@ class Article:
     boilerplate_after: list[str] = field(default_factory=list)
     channels: tuple[str, ...] = CHANNELS
 
-    def folded_text(self) -> str:
-        """Diacritic-free text the site search matches against."""
-        return fold(" ".join([self.title, self.summary, *self.paragraphs]))
+    def searchable_text(self) -> str:
+        """What the site search looks in (it folds the words itself)."""
+        return " ".join([self.title, self.summary, *self.paragraphs])
 
 
 @dataclass

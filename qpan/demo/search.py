@@ -7,10 +7,13 @@ index uses (``pipelines.normalize.words``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from qpan.demo.content import Article
 from qpan.pipelines.normalize import words
 
 
-def matches(query: str, article: Article) -> bool:
+def found(query: str, articles: Iterable[Article]) -> list[Article]:
+    """The articles holding every word of ``query``; none for a query without words."""
     wanted = set(words(query))
-    return bool(wanted) and wanted <= set(words(article.folded_text()))
+    return [article for article in articles if wanted <= set(words(article.searchable_text()))] if wanted else []

@@ -24,9 +24,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from qpan.demo import render
+from qpan.demo import render, search
 from qpan.demo.content import Article, Site, build_article, load_site
-from qpan.demo.search import matches
 from qpan.timezone import VIETNAM
 
 #: How often an idle server checks for shutdown; short, so stopping a web takes no noticeable time.
@@ -273,8 +272,7 @@ class _Resolver:
         if not options or path not in (options.get("path"), options.get("rss")):
             return None
         text = query.get(options.get("param", "q"), [""])[0]
-        found = [a for a in self.site.in_channel("search") if matches(text, a)]
-        found = found[: options.get("page_size", 10)]
+        found = search.found(text, self.site.in_channel("search"))[: options.get("page_size", 10)]
         if path == options.get("rss"):
             body = render.rss(self.site, self.base, found, title=f"Kết quả tìm kiếm: {text}")
             return Resource("application/rss+xml; charset=utf-8", body, self.site.last_modified(found))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from qpan.storage.search import search_document
+from qpan.pipelines.normalize import search_document
 
 revision = "0006"
 down_revision = "0005"
