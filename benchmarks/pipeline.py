@@ -129,6 +129,8 @@ _BANDS = DedupBand.__table__
 CHUNK = 10_000  # generated articles per worker task and executemany round in the bulk load
 FIRST_ID = 1000  # ids below are left to the seeds
 EPOCH = datetime(2023, 1, 1, tzinfo=UTC)  # the first generated article
+SLICE = 2000  # articles per slice of the pipeline figure's database CPU, as in benchmarks/crawl.py
+DATABASE_STAGES = ("dedup", "store")  # the stages a crawl runs on its database thread
 PER_DAY = 1000  # published a day: the security and defence pages of some 40 national and provincial sites
 
 
@@ -201,12 +203,15 @@ def bench_pipeline(directory: Path, count: int, url: str | None) -> None:
         assert chain.batch is not None
         writes = WriteFigures(database, chain.batch)
         began, cpu_began = time.perf_counter(), time.process_time()
-        for item in items[50:]:
+        database_cpu = [0.0] * -(-count // SLICE)  # thread CPU of the dedup and store stages, per slice
+        for number, item in enumerate(items[50:]):
             total = 0.0
             for name, step in chain.steps:
-                start = time.perf_counter()
+                start, thread_start = time.perf_counter(), time.thread_time()
                 item = step(item)
                 elapsed = (time.perf_counter() - start) * 1000
+                if name in DATABASE_STAGES:
+                    database_cpu[number // SLICE] += time.thread_time() - thread_start
                 stage_times.setdefault(name, []).append(elapsed)
                 total += elapsed
             totals.append(total)
@@ -224,6 +229,9 @@ def bench_pipeline(directory: Path, count: int, url: str | None) -> None:
     print(f"          writes: {writes.transactions} transactions, CPU {writes.cpu * 1000 / count:.2f} ms an article; "
           f"statements an article {writes.statements / count:.3f}, of them in the writes "
           f"{writes.write_statements / count:.3f} ({database.dialect})")
+    if count >= 2 * SLICE:
+        print(f"          dedup + store CPU (ms an article) per {SLICE:,}-article slice, batch commits included: "
+              + ", ".join(f"{seconds * 1000 / SLICE:.2f}" for seconds in database_cpu[: count // SLICE]))
     counts = chain.stats.counts
     print(f"          new={counts['qpan/source/bench/new']} duplicates={counts['qpan/source/bench/duplicates']}")
     database.dispose()

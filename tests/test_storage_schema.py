@@ -55,6 +55,9 @@ def test_sqlite_from_empty(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
+        # a crawl's band-key index outgrows the default 2 MiB cache and 1,000-page checkpoints
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() <= -32 * 1024
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() >= 10_000
 
 
 @pytest.mark.postgres
