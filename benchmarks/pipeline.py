@@ -124,7 +124,7 @@ from qpan.pipelines.seeding import load_seeds
 from qpan.pipelines.stages.dedup import STORY_WINDOW, Verdict, judge
 from qpan.storage.articles import lookup
 from qpan.storage.batch import ArticleBatch, StoredArticle
-from qpan.storage.db import Database, normalise_url
+from qpan.storage.db import SQLITE_STORE_CACHE_KIB, Database, normalise_url
 from qpan.storage.migrate import upgrade
 from qpan.storage.models import Article, DedupBand
 
@@ -153,7 +153,8 @@ def page_item(article: corpus.Article) -> ArticleItem:
 
 
 def fresh_database(path: Path, url: str | None = None) -> Database:
-    database = Database(url or f"sqlite:///{path}")
+    """An upgraded database holding the seeds, with the page cache a crawl's handle has."""
+    database = Database(url or f"sqlite:///{path}", page_cache_kib=SQLITE_STORE_CACHE_KIB)
     upgrade(database)
     load_seeds(database, Config())
     return database

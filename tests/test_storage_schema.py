@@ -9,12 +9,14 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from scrapy.utils.test import get_crawler
 from sqlalchemy import inspect
 
 from qpan.pipelines.dedup import fingerprint
 from qpan.pipelines.stages.dedup import STORY_WINDOW
 from qpan.storage.articles import lookup
 from qpan.storage.batch import ArticleBatch
+from qpan.storage.crawler import crawler_database
 from qpan.storage.db import Database
 from qpan.storage.migrate import alembic_config, current_revision, head_revision, include_name, upgrade
 from qpan.storage.models import Base
@@ -55,9 +57,24 @@ def test_sqlite_from_empty(tmp_path: Path) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
-        # a crawl's band-key index outgrows the default 2 MiB cache and 1,000-page checkpoints
-        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() <= -32 * 1024
+        # a crawl's band-key index outgrows 1,000-page checkpoints
         assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() >= 10_000
+
+
+def test_only_a_crawls_database_keeps_a_large_page_cache(tmp_path: Path) -> None:
+    """The band-key index outgrows SQLite's 2 MiB cache in a crawl; a reader (``qpan serve``'s
+    pooled connections) keeps the default, or each would fill its own large cache over time."""
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    crawl = crawler_database(get_crawler(settings_dict={"QPAN_DATABASE_URL": url}))
+    reader = Database(url)
+    try:
+        with crawl.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() <= -32 * 1024
+        with reader.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() > -32 * 1024
+    finally:
+        crawl.dispose()
+        reader.dispose()
 
 
 @pytest.mark.postgres

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
-from qpan.storage.db import Database
+from qpan.storage.db import SQLITE_STORE_CACHE_KIB, Database
 
 _ATTRIBUTE = "_qpan_database"
 
@@ -16,6 +16,6 @@ _ATTRIBUTE = "_qpan_database"
 def crawler_database(crawler: Crawler) -> Database:
     database: Database | None = getattr(crawler, _ATTRIBUTE, None)
     if database is None:
-        database = Database(crawler.settings.get("QPAN_DATABASE_URL"))
+        database = Database(crawler.settings.get("QPAN_DATABASE_URL"), page_cache_kib=SQLITE_STORE_CACHE_KIB)
         setattr(crawler, _ATTRIBUTE, database)
     return database

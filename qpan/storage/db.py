@@ -7,7 +7,7 @@ failing, and foreign keys are off in SQLite unless asked for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # 2 MiB page cache after a few thousand articles: every commit then read its pages back, and a
 # checkpoint every 1,000 WAL pages copied them again. With 32 MiB and a checkpoint every 10,000
 # pages (about 40 MiB of WAL) a 20,000-article run's batch writes cost 0.78-0.86 ms of CPU an
-# article instead of 0.99-1.04 (benchmarks/pipeline.py). The cache fills only as pages are read.
-SQLITE_CACHE_KIB = 32 * 1024
+# article instead of 0.99-1.04 (benchmarks/pipeline.py). Only the handles that store articles ask
+# for the larger cache (``Database(url, page_cache_kib=...)``): each connection of a long-running
+# reader such as ``qpan serve`` would otherwise fill its own 32 MiB over time.
+SQLITE_STORE_CACHE_KIB = 32 * 1024
 SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
@@ -41,17 +43,22 @@ def describe_database_error(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite-only: WAL, busy timeout, foreign keys (see module docstring); cache and checkpoints
-    # sized for a crawl's writes (see SQLITE_CACHE_KIB).
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
-    cursor.close()
+def _sqlite_pragmas(page_cache_kib: int | None) -> Callable[[Any, Any], None]:
+    """The connect hook: WAL, busy timeout, foreign keys (see module docstring), checkpoints and
+    cache sized for a crawl's writes (see ``SQLITE_STORE_CACHE_KIB``)."""
+
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
+        if page_cache_kib is not None:
+            cursor.execute(f"PRAGMA cache_size = -{page_cache_kib}")
+        cursor.close()
+
+    return configure
 
 
 def normalise_url(url: str) -> str:
@@ -77,12 +84,13 @@ def describe_location(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def make_engine(url: str) -> Engine:
-    """The engine for ``url``; a backend or driver that is not installed is a config error."""
+def make_engine(url: str, page_cache_kib: int | None = None) -> Engine:
+    """The engine for ``url``; a backend or driver that is not installed is a config error.
+    ``page_cache_kib``: SQLite's page cache a connection (its default, 2 MiB, when None)."""
     url = normalise_url(url)
     parsed = make_url(url)
     try:
-        return _engine(url, parsed)
+        return _engine(url, parsed, page_cache_kib)
     except NoSuchModuleError:
         where = parsed.render_as_string(hide_password=True)
         raise ConfigError(f"database URL {where}: qpan knows no database {parsed.drivername!r}") from None
@@ -94,7 +102,7 @@ def make_engine(url: str) -> Engine:
         ) from None
 
 
-def _engine(url: str, parsed: URL) -> Engine:
+def _engine(url: str, parsed: URL, page_cache_kib: int | None) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -102,7 +110,7 @@ def _engine(url: str, parsed: URL) -> Engine:
             if not parent.is_dir():
                 raise StorageError(f"database directory {parent} does not exist")
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(page_cache_kib))
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -110,9 +118,9 @@ def _engine(url: str, parsed: URL) -> Engine:
 class Database:
     """An engine plus its session factory; what every part of qpan is handed."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, page_cache_kib: int | None = None) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url)
+        self.engine = make_engine(self.url, page_cache_kib)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
