@@ -85,6 +85,8 @@ def test_full_crawl_stores_exactly_the_expected_articles_then_recrawl_costs_noth
     first = qpan_process(config, "crawl", "--quiet")
     assert_clean(first)
     assert first.returncode == 0, first.stdout + first.stderr
+    # every connection closed: SQLite folded the WAL into qpan.db, so a plain copy of it is whole
+    assert not (config.parent / "qpan.db-wal").exists()
 
     articles = stored_articles(config)
     expected = {
