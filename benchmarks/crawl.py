@@ -75,11 +75,12 @@ five rounds, median 0.48 (0.41-0.60). 20,000 pages: bare 513.4 pages/s, qpan 202
 With SQLite's 32 MiB page cache and checkpoints every 10,000 WAL pages (2026-12-02, nginx
 0.045-0.09 ms CPU a page): rounds of three, three and nine, bare 414-601 pages/s, qpan 202-288
 (5.94-8.29 ms CPU a page), ratio 0.49 / 0.48 / 0.49, 0.51 / 0.66 / 0.45 and 0.41 / 0.50 / 0.59 /
-0.47 / 0.52 / 0.44 / 0.56 / 0.52 / 0.46 (median 0.50). Last runs, the WAL also folded back at the
-end of the crawl: bare 412-580 pages/s, qpan 202-303 (5.66-8.34 ms CPU a page), ratio 0.58 / 0.64
-/ 0.57 and 0.45 / 0.53 / 0.53 / 0.45 / 0.53 / 0.48 / 0.56 / 0.62 / 0.48 (median 0.53). 20,000 pages: bare 453.4 pages/s,
-qpan 244.0 (ratio 0.54; the database thread 1.38 ms a page against 1.55-1.77 before); slices 209,
-267, 265, 237, 255, 258, 260, 225, 260, 263; resident MiB 282 -> 349; 9.7 KiB per article.
+0.47 / 0.52 / 0.44 / 0.56 / 0.52 / 0.46 (median 0.50); 20,000 pages: bare 453.4 pages/s, qpan
+244.0 (ratio 0.54; the database thread 1.38 ms a page against 1.55-1.77 before); slices 209, 267,
+265, 237, 255, 258, 260, 225, 260, 263; resident MiB 282 -> 349; 9.7 KiB per article.
+Last runs, the WAL also folded back at the end of the crawl: bare 412-580 pages/s, qpan 202-303
+(5.66-8.34 ms CPU a page), ratio 0.58 / 0.64 / 0.57 and 0.45 / 0.53 / 0.53 / 0.45 / 0.53 / 0.48 /
+0.56 / 0.62 / 0.48 (median 0.53).
 """
 
 from __future__ import annotations

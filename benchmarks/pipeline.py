@@ -212,10 +212,12 @@ def bench_pipeline(directory: Path, count: int, url: str | None) -> None:
         for number, item in enumerate(items[50:]):
             total = 0.0
             for name, step in chain.steps:
-                start, thread_start = time.perf_counter(), time.thread_time()
+                on_database = name in DATABASE_STAGES
+                thread_start = time.thread_time() if on_database else 0.0
+                start = time.perf_counter()
                 item = step(item)
                 elapsed = (time.perf_counter() - start) * 1000
-                if name in DATABASE_STAGES:
+                if on_database:
                     database_cpu[number // SLICE] += time.thread_time() - thread_start
                 stage_times.setdefault(name, []).append(elapsed)
                 total += elapsed

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from scrapy.crawler import Crawler
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
@@ -21,10 +22,20 @@ from qpan.crawler.spiders.news import NewsSpider
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def chosen(settings: Settings) -> dict[str, Any]:
+    """What a run set, Scrapy's own defaults left out (a crawler starts from those anyway)."""
+    return {name: settings[name] for name in settings if (settings.getpriority(name) or 0) > 0}
+
+
 def crawler_settings(settings: Settings) -> Settings:
     """The settings a crawler ends up with: Scrapy applies the add-on when it creates it."""
-    chosen = {name: settings[name] for name in settings if (settings.getpriority(name) or 0) > 0}
-    return get_crawler(NewsSpider, chosen).settings
+    return get_crawler(NewsSpider, chosen(settings)).settings
+
+
+def one_source_crawler(**overrides: Any) -> Crawler:
+    """A crawler for a configuration of one source "a", with ``overrides`` over its settings."""
+    settings = crawl_settings(config_from_dict({"crawl": {"shipped_sources": False}, "sources": [{"name": "a"}]}))
+    return get_crawler(NewsSpider, {**chosen(settings), **overrides})
 
 
 def test_the_addon_turns_the_config_into_scrapy_settings_and_run_choices_win() -> None:
@@ -71,9 +82,7 @@ def test_the_cookies_middleware_is_loaded_only_for_a_crawl_with_cookies() -> Non
 def test_a_count_is_one_python_call() -> None:
     """Scrapy's stats collector routed every attribute read through a Python ``__getattribute__``
     (2.1 µs a count against 0.12), and a crawl counts about 17 times a page on the reactor's thread."""
-    settings = crawl_settings(config_from_dict({"crawl": {"shipped_sources": False}, "sources": [{"name": "a"}]}))
-    chosen = {name: settings[name] for name in settings if (settings.getpriority(name) or 0) > 0}
-    stats = get_crawler(NewsSpider, chosen).stats
+    stats = one_source_crawler().stats
     calls: list[str] = []
 
     def trace(frame: Any, event: str, arg: Any) -> None:
@@ -96,11 +105,8 @@ def test_the_per_page_debug_messages_are_built_only_for_a_debug_log() -> None:
 
     request = Request("http://127.0.0.1:9/a-1.html")
     response = HtmlResponse(request.url, body=b"<html></html>", request=request)
-    settings = crawl_settings(config_from_dict({"crawl": {"shipped_sources": False}, "sources": [{"name": "a"}]}))
-    chosen = {name: settings[name] for name in settings if (settings.getpriority(name) or 0) > 0}
     for level, built in (("WARNING", False), ("INFO", False), ("DEBUG", True), (logging.DEBUG, True)):
-        crawler = get_crawler(NewsSpider, {**chosen, "LOG_LEVEL": level})
-        formatter = crawler.logformatter
+        formatter = one_source_crawler(LOG_LEVEL=level).logformatter
         assert (formatter.crawled(request, response, None) is not None) is built, level
         assert (formatter.scraped({"title": "x"}, response, None) is not None) is built, level
 
