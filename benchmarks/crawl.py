@@ -24,11 +24,14 @@ What is measured, and why this way:
 
 Prints, per round and crawl: pages/s, CPU ms per page (with qpan's page workers, and for qpan
 the crawl process's share apart, split into its main thread, the reactor's, and its other
-threads, mostly the database thread's), peak RSS; the ratio qpan / bare per round; the
-server's CPU per page; for qpan the stored bytes per article; and with more than 2,000 pages
-the rate of each 2,000-page slice (from the server's request log) and the resident memory of
-the crawl and its workers at the end of each slice, which show whether the crawl slows down or
-grows as the database grows.
+threads, mostly the database thread's), peak RSS; the ratio qpan / bare per round, with the
+most qpan's CPU allows (its CPU a page spread over every core with no wait: the bare spider keeps
+one core busy, so on 2 cores qpan at 3.5 times its CPU a page can reach at most 2 / 3.5 = 0.57)
+and the share of that reached, which tells how well the two processes work side by side apart
+from what each page costs; the server's CPU per page; for qpan the stored bytes per article;
+and with more than 2,000 pages the rate of each 2,000-page slice (from the server's request
+log) and the resident memory of the crawl and its workers at the end of each slice, which show
+whether the crawl slows down or grows as the database grows.
 
 Before the page workers (2,000 pages of 27–59 KB, nginx at 0.05 ms CPU a page, idle 2-core
 machine): bare 569 / 558 / 557 pages/s, qpan 106 / 90 / 85 (11.1–13.9 ms CPU a page, one
@@ -78,9 +81,20 @@ With SQLite's 32 MiB page cache and checkpoints every 10,000 WAL pages (2026-12-
 0.47 / 0.52 / 0.44 / 0.56 / 0.52 / 0.46 (median 0.50); 20,000 pages: bare 453.4 pages/s, qpan
 244.0 (ratio 0.54; the database thread 1.38 ms a page against 1.55-1.77 before); slices 209, 267,
 265, 237, 255, 258, 260, 225, 260, 263; resident MiB 282 -> 349; 9.7 KiB per article.
-Last runs, the WAL also folded back at the end of the crawl: bare 412-580 pages/s, qpan 202-303
+The WAL also folded back at the end of the crawl: bare 412-580 pages/s, qpan 202-303
 (5.66-8.34 ms CPU a page), ratio 0.58 / 0.64 / 0.57 and 0.45 / 0.53 / 0.53 / 0.45 / 0.53 / 0.48 /
 0.56 / 0.62 / 0.48 (median 0.53).
+
+Last runs, the same code on a faster machine of the same kind (2026-12-02, later session; nginx
+0.030-0.045 ms CPU a page): nine rounds, bare 697-830 pages/s (1.20-1.43 ms CPU a page), qpan
+331-418 (4.18-5.23), ratio 0.47 / 0.50 / 0.49 / 0.47 / 0.49 / 0.57 / 0.45 / 0.51 / 0.52 (median
+0.49); nine more with the ceiling printed: ratio 0.45-0.53 (median 0.49), qpan's CPU a page
+3.27-3.90 times the bare spider's, so a ceiling of 0.51-0.62 (median 0.57), of which every round
+reached 84-87 %. The round-to-round spread of the ratio is the spread of the CPU ratio; how well
+the processes share the cores hardly moves. 20,000 pages: bare 966.2 pages/s, qpan 431.5 (ratio
+0.45; crawl process 2.07 ms CPU a page, of it 0.79 in its other threads, page worker 1.94);
+slices 486, 466, 486, 474, 477, 483, 478, 484, 470, 432; resident MiB 304 -> 358; 9.7 KiB per
+article.
 """
 
 from __future__ import annotations
@@ -474,7 +488,9 @@ def main() -> None:
         print(f"bytecode: {compile_project()}")
         with serve(root, docroot, port) as server:
             print(f"server: {server.kind}")
-            ratios = []
+            ratios: list[float] = []
+            ceilings: list[float] = []  # the ratio qpan's CPU allows: all of it spread over every core, no wait
+            cores = len(os.sched_getaffinity(0))
             for number in range(1, options.rounds + 1):
                 server_before = server.cpu_seconds()
                 bare = run_child([sys.executable, "-c", BARE_SPIDER, f"{base}/sitemap.xml",
@@ -497,7 +513,10 @@ def main() -> None:
                 print(f"  qpan CPU: crawl process {main + others:.2f} ms/page (main thread {main:.2f}, other "
                       f"threads {others:.2f}), page workers {workers:.2f} ms/page")
                 ratios.append(bare.seconds / full.seconds)
-                print(f"  ratio qpan / bare: {ratios[-1]:.2f}")
+                ceiling = bare.seconds / (full.cpu / cores)
+                ceilings.append(ceiling)
+                print(f"  ratio qpan / bare: {ratios[-1]:.2f}; CPU a page qpan / bare {full.cpu / bare.cpu:.2f}, so "
+                      f"on {cores} cores at most {ceiling:.2f} ({ratios[-1] / ceiling:.0%} of it reached)")
                 count, per_article = stored_bytes_per_article(database)
                 print(f"  qpan stored {count} articles, {per_article / 1024:.1f} KiB of database per article")
                 if options.pages > SLICE:
@@ -508,7 +527,8 @@ def main() -> None:
                           + ", ".join(f"{mib:.0f}" for mib in slice_memory(times, full.memory)))
             if len(ratios) > 1:
                 print(f"ratio over {len(ratios)} rounds: median {statistics.median(ratios):.2f}, "
-                      f"{min(ratios):.2f}-{max(ratios):.2f}")
+                      f"{min(ratios):.2f}-{max(ratios):.2f}; ceiling median {statistics.median(ceilings):.2f}, "
+                      f"{min(ceilings):.2f}-{max(ceilings):.2f}")
 
 
 if __name__ == "__main__":
